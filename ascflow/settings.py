@@ -1,0 +1,52 @@
+"""Configuration from `ASCFLOW_*` environment variables (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APPLE_API_URL = "https://api.appstoreconnect.apple.com"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASCFLOW_", env_file=".env", extra="ignore")
+
+    asc_base_url: str = Field(
+        default=APPLE_API_URL,
+        description="App Store Connect API root; point it at the simulator for demos and dry runs.",
+    )
+    data_dir: Path = Field(
+        default=Path(".ascflow"),
+        description="Root of local state: custody records, the audit log, the service's signing keys.",
+    )
+    custody_backend: Literal["local", "s3"] = "local"
+    custody_kek: Literal["local", "kms"] = "local"
+    custody_ttl_hours: float = Field(default=72.0, gt=0, description="Lifetime of a custody record.")
+    audit_backend: Literal["local", "s3"] = "local"
+    audit_checkpoint_every: int = Field(default=100, ge=1)
+    aws_endpoint_url: str | None = Field(default=None, description="boto3 endpoint (moto in tests).")
+    aws_region: str = "us-east-1"
+    kms_key_id: str | None = None
+    custody_bucket: str | None = None
+    audit_bucket: str | None = None
+
+    @property
+    def custody_dir(self) -> Path:
+        return self.data_dir / "custody"
+
+    @property
+    def audit_dir(self) -> Path:
+        return self.data_dir / "audit"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,5 @@
+import os
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+pytest_plugins = ["tests.fixtures.keys"]
