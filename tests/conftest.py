@@ -2,4 +2,7 @@ import os
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-pytest_plugins = ["tests.fixtures.keys"]
+pytest_plugins = [
+    "tests.fixtures.keys",
+    "tests.fixtures.aws",
+]
