@@ -33,6 +33,17 @@ class Settings(BaseSettings):
     kms_key_id: str | None = None
     custody_bucket: str | None = None
     audit_bucket: str | None = None
+    # How the pipeline waits on Apple. Apple takes minutes to hours; the simulator's time scale shrinks that.
+    poll_interval_seconds: float = Field(
+        default=60.0, gt=0, description="Between reads of a build or upload."
+    )
+    build_wait_seconds: float = Field(
+        default=7200.0, gt=0, description="Longest wait for upload + processing."
+    )
+    access_backoff_seconds: list[float] = Field(
+        default=[15.0, 30.0, 60.0],
+        description="In-process re-checks of a key Apple does not accept yet, before the run suspends.",
+    )
 
     @property
     def custody_dir(self) -> Path:

@@ -1,0 +1,1 @@
+"""Prefect flows: one readable function per job, composed of tasks."""

@@ -5,4 +5,6 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 pytest_plugins = [
     "tests.fixtures.keys",
     "tests.fixtures.aws",
+    "tests.fixtures.canary",
+    "tests.fixtures.simulator",
 ]

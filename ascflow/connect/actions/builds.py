@@ -1,0 +1,233 @@
+"""Uploading a build through buildUploads, waiting for Apple to process it, answering export compliance."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ascflow.connect.actions.common import (
+    ActionFailed,
+    Ensured,
+    Sleep,
+    find_or_create,
+    poll_until,
+    update_once,
+)
+from ascflow.connect.client import AppStoreConnect
+from ascflow.connect.models import (
+    AssetDeliveryStateValue,
+    Build,
+    BuildProcessingState,
+    BuildUpload,
+    BuildUploadFile,
+    BuildUploadStateValue,
+    Checksum,
+    ChecksumAlgorithm,
+    Checksums,
+    Platform,
+)
+
+IPA_UTI = "com.apple.ipa"
+IPA_ASSET_TYPE = "ASSET"
+_CHUNK = 1 << 20
+
+
+class BuildUploadFailed(ActionFailed):
+    """Apple rejected the uploaded file (state FAILED); the errors are Apple's."""
+
+
+class BuildProcessingFailed(ActionFailed):
+    """Apple finished processing the build as FAILED or INVALID."""
+
+
+@dataclass(frozen=True)
+class UploadedBuild:
+    upload: BuildUpload
+    build_id: str
+    created: bool
+
+
+def _describe(details: list[tuple[str | None, str | None]]) -> str:
+    return "; ".join(f"{code or '?'}: {text or ''}" for code, text in details) or "no detail given"
+
+
+def _file_checksums(path: Path) -> Checksums:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return Checksums(file=Checksum(hash=digest.hexdigest(), algorithm=ChecksumAlgorithm.SHA_256.value))
+
+
+def _read_range(path: Path, offset: int, length: int) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        content = handle.read(length)
+    if len(content) != length:
+        raise ActionFailed(
+            f"{path.name}: Apple asked for bytes {offset}..{offset + length} but the file is shorter.",
+            next_step="The file changed after it was reserved: upload it again with a new build number.",
+        )
+    return content
+
+
+def upload_build(
+    client: AppStoreConnect,
+    *,
+    app_id: str,
+    ipa: Path,
+    short_version: str,
+    version: str,
+    platform: Platform = Platform.IOS,
+    poll_interval: float = 30.0,
+    timeout: float = 3600.0,
+    sleep: Sleep = time.sleep,
+) -> UploadedBuild:
+    """Reserve (or reuse the reservation for this version/build number), send the parts, commit, wait."""
+    if not ipa.is_file():
+        raise ActionFailed(f"ipa: {ipa} is not a file", next_step="Give the path of the .ipa to upload.")
+    size = ipa.stat().st_size
+
+    def find_upload() -> BuildUpload | None:
+        found = client.build_uploads.list_for_app(
+            app_id=app_id, short_version=short_version, version=version, platform=platform
+        )
+        matching = [
+            u
+            for u in found
+            if u.attributes.cf_bundle_version == version
+            and u.attributes.cf_bundle_short_version_string == short_version
+        ]
+        # A FAILED reservation cannot be reused; a live one (awaiting, processing, complete) is continued.
+        live = [u for u in matching if u.attributes.state.state is not BuildUploadStateValue.FAILED]
+        return live[0] if live else (matching[0] if matching else None)
+
+    ensured = find_or_create(
+        find_upload,
+        lambda: client.build_uploads.create(
+            app_id=app_id, short_version=short_version, version=version, platform=platform
+        ),
+    )
+    upload = ensured.resource
+    state = upload.attributes.state
+    if state.state is BuildUploadStateValue.FAILED:
+        raise _upload_failed(upload, version)
+    if state.state is BuildUploadStateValue.AWAITING_UPLOAD:
+        _send_file(client, upload.id, ipa, size)
+
+    finished = poll_until(
+        lambda: client.build_uploads.get(upload.id),
+        lambda u: u.attributes.state.state in (BuildUploadStateValue.COMPLETE, BuildUploadStateValue.FAILED),
+        what=f"build upload {upload.id} ({short_version} ({version})) to finish",
+        poll_interval=poll_interval,
+        timeout=timeout,
+        sleep=sleep,
+    )
+    if finished.attributes.state.state is BuildUploadStateValue.FAILED:
+        raise _upload_failed(finished, version)
+    build_id = finished.related_id("build") or _find_build_id(
+        client, app_id, short_version, version, platform
+    )
+    return UploadedBuild(finished, build_id, created=ensured.created)
+
+
+def _send_file(client: AppStoreConnect, upload_id: str, ipa: Path, size: int) -> None:
+    def find_file() -> BuildUploadFile | None:
+        return next(
+            (
+                f
+                for f in client.build_uploads.files(upload_id)
+                if f.attributes.file_name == ipa.name and f.attributes.file_size == size
+            ),
+            None,
+        )
+
+    reserved: Ensured[BuildUploadFile] = find_or_create(
+        find_file,
+        lambda: client.build_uploads.create_file(
+            upload_id=upload_id, file_name=ipa.name, file_size=size, uti=IPA_UTI, asset_type=IPA_ASSET_TYPE
+        ),
+    )
+    upload_file = reserved.resource
+    delivery = upload_file.attributes.asset_delivery_state
+    if delivery is not None and delivery.state is not AssetDeliveryStateValue.AWAITING_UPLOAD:
+        return  # committed by an earlier attempt
+    if not upload_file.attributes.upload_operations:
+        # A listed file may come without its operations; the single read has them.
+        upload_file = client.build_uploads.get_file(upload_file.id)
+    # Parts are idempotent PUTs until commit, so resending all of them after a crash is safe.
+    for operation in upload_file.attributes.upload_operations:
+        client.build_uploads.send_part(operation, _read_range(ipa, operation.offset, operation.length))
+    file_id = upload_file.id
+
+    def committed() -> bool:
+        state = client.build_uploads.get_file(file_id).attributes.asset_delivery_state
+        return state is not None and state.state is not AssetDeliveryStateValue.AWAITING_UPLOAD
+
+    checksums = _file_checksums(ipa)
+    update_once(lambda: client.build_uploads.commit_file(file_id, checksums), committed)
+
+
+def _find_build_id(
+    client: AppStoreConnect, app_id: str, short_version: str, version: str, platform: Platform
+) -> str:
+    builds = client.builds.list(
+        app_id=app_id, version=version, short_version=short_version, platform=platform
+    )
+    if not builds:
+        raise ActionFailed(
+            f"The upload of {short_version} ({version}) is COMPLETE but Apple lists no build for it yet.",
+            next_step="Retry this step in a few minutes: Apple makes the build record soon after the upload.",
+        )
+    return builds[0].id
+
+
+def _upload_failed(upload: BuildUpload, version: str) -> BuildUploadFailed:
+    errors = [(e.code, e.description) for e in upload.attributes.state.errors]
+    return BuildUploadFailed(
+        f"Apple rejected the upload of build {version} (upload {upload.id}): {_describe(errors)}.",
+        next_step="Fix what Apple reports, raise the build number (CFBundleVersion), build again and upload.",
+    )
+
+
+def wait_for_build_processing(
+    client: AppStoreConnect,
+    build_id: str,
+    *,
+    poll_interval: float = 60.0,
+    timeout: float = 7200.0,
+    sleep: Sleep = time.sleep,
+) -> Build:
+    build = poll_until(
+        lambda: client.builds.get(build_id),
+        lambda b: b.attributes.processing_state is not BuildProcessingState.PROCESSING,
+        what=f"build {build_id} to finish processing",
+        poll_interval=poll_interval,
+        timeout=timeout,
+        sleep=sleep,
+    )
+    if build.attributes.processing_state is not BuildProcessingState.VALID:
+        raise BuildProcessingFailed(
+            f"Apple finished processing build {build.attributes.version} (id {build_id}) as "
+            f"{build.attributes.processing_state.value}.",
+            next_step="Read Apple's e-mail about this build, fix the binary, and upload a new build number.",
+        )
+    return build
+
+
+def set_export_compliance(
+    client: AppStoreConnect, build_id: str, *, uses_non_exempt_encryption: bool
+) -> bool:
+    """Answer the export-compliance question; returns True if this call changed it."""
+
+    def answered() -> bool:
+        return client.builds.get(build_id).attributes.uses_non_exempt_encryption is uses_non_exempt_encryption
+
+    if answered():
+        return False
+    update_once(
+        lambda: client.builds.set_uses_non_exempt_encryption(build_id, uses_non_exempt_encryption), answered
+    )
+    return True

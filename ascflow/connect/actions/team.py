@@ -1,0 +1,94 @@
+"""Inviting the publishing team into the customer's account."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ascflow.connect.actions.common import find_or_create
+from ascflow.connect.client import AppStoreConnect
+from ascflow.connect.models import User, UserInvitation, UserRole
+
+
+@dataclass(frozen=True)
+class Invitee:
+    email: str
+    first_name: str
+    last_name: str
+    roles: Sequence[UserRole] = field(default=(UserRole.APP_MANAGER,))
+    all_apps_visible: bool = True
+    provisioning_allowed: bool = True
+
+    def __post_init__(self) -> None:
+        if "@" not in self.email or self.email.strip() != self.email:
+            raise ValueError(
+                f"invitee email: {self.email!r} is not an e-mail address; give the Apple ID e-mail"
+            )
+        if not self.first_name.strip() or not self.last_name.strip():
+            raise ValueError("invitee first_name/last_name: empty; Apple requires both names")
+        if not self.roles:
+            raise ValueError("invitee roles: empty; give at least one role, e.g. APP_MANAGER")
+        if UserRole.ACCOUNT_HOLDER in self.roles:
+            raise ValueError(
+                "invitee roles: ACCOUNT_HOLDER cannot be given by invitation; choose ADMIN or lower"
+            )
+
+
+class InvitationStatus(StrEnum):
+    ALREADY_USER = "already_user"
+    ALREADY_INVITED = "already_invited"
+    INVITED = "invited"
+
+
+@dataclass(frozen=True)
+class InvitationOutcome:
+    status: InvitationStatus
+    user: User | None = None
+    invitation: UserInvitation | None = None
+
+
+def _spellings(email: str) -> list[str]:
+    # Apple IDs compare case-insensitively, but whether Apple's filters do is undocumented: ask for both.
+    return list(dict.fromkeys([email, email.lower()]))
+
+
+def ensure_invitation(client: AppStoreConnect, invitee: Invitee) -> InvitationOutcome:
+    wanted = invitee.email.casefold()
+    # Both filters may also match more than the exact address: compare on our side.
+    member = next(
+        (
+            user
+            for spelling in _spellings(invitee.email)
+            for user in client.users.list(username=spelling)
+            if user.attributes.username.casefold() == wanted
+        ),
+        None,
+    )
+    if member is not None:
+        return InvitationOutcome(InvitationStatus.ALREADY_USER, user=member)
+
+    def find() -> UserInvitation | None:
+        return next(
+            (
+                invitation
+                for spelling in _spellings(invitee.email)
+                for invitation in client.invitations.list(email=spelling)
+                if invitation.attributes.email.casefold() == wanted
+            ),
+            None,
+        )
+
+    ensured = find_or_create(
+        find,
+        lambda: client.invitations.create(
+            email=invitee.email,
+            first_name=invitee.first_name,
+            last_name=invitee.last_name,
+            roles=invitee.roles,
+            all_apps_visible=invitee.all_apps_visible,
+            provisioning_allowed=invitee.provisioning_allowed,
+        ),
+    )
+    status = InvitationStatus.INVITED if ensured.created else InvitationStatus.ALREADY_INVITED
+    return InvitationOutcome(status, invitation=ensured.resource)

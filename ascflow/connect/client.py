@@ -1,0 +1,49 @@
+"""`AppStoreConnect`: one session (one key, one connection pool) and the resource groups on top of it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from ascflow.connect.resources.apps import Apps
+from ascflow.connect.resources.builds import Builds, BuildUploads
+from ascflow.connect.resources.bundle_ids import BundleIds
+from ascflow.connect.resources.certificates import Certificates
+from ascflow.connect.resources.profiles import Profiles
+from ascflow.connect.resources.review_submissions import ReviewSubmissions
+from ascflow.connect.resources.users import UserInvitations, Users
+from ascflow.connect.resources.versions import (
+    AppStoreReviewDetails,
+    AppStoreVersionLocalizations,
+    AppStoreVersions,
+)
+from ascflow.connect.session import Session
+
+
+class AppStoreConnect:
+    """The App Store Connect API for one key. Build the `Session` with the key and options; this owns it."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.apps = Apps(session)
+        self.bundle_ids = BundleIds(session)
+        self.certificates = Certificates(session)
+        self.profiles = Profiles(session)
+        self.users = Users(session)
+        self.invitations = UserInvitations(session)
+        self.builds = Builds(session)
+        self.build_uploads = BuildUploads(session)
+        self.versions = AppStoreVersions(session)
+        self.localizations = AppStoreVersionLocalizations(session)
+        self.review_details = AppStoreReviewDetails(session)
+        self.review_submissions = ReviewSubmissions(session)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> AppStoreConnect:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -1,0 +1,377 @@
+"""The custody API: deposit, open, list, destroy and purge credential records, each recorded in the audit log.
+
+Every action is audited before it is reported done; when the audit log cannot record it, the caller gets
+AuditUnavailable and no secret and no receipt. Destruction is a resumable sequence: record the intent (with
+the record's public header and every copy found), remove every copy, read back to prove none is left, audit,
+sign and store the receipt, drop the intent. A crash anywhere, a second call or a racing worker converges on
+the same single stored receipt.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, SecretBytes, SecretStr, ValidationError
+
+from ascflow.audit.backends import AuditPosition
+from ascflow.audit.errors import AuditError
+from ascflow.audit.events import Action, Actor, AuditEvent, Outcome, Target
+from ascflow.audit.log import AuditLog
+from ascflow.audit.signing import ServiceKey, ServicePublicKey
+from ascflow.custody.envelope import Envelope, KeyEncryptionKey, canonical, seal, unseal
+from ascflow.custody.errors import (
+    AuditUnavailable,
+    CustodyError,
+    DeletionNotProven,
+    RecordDestroyed,
+    RecordExpired,
+    RecordTampered,
+    UnknownRecord,
+)
+from ascflow.custody.ids import is_custody_id, new_custody_id
+from ascflow.custody.receipts import DeletionReceipt, issue
+from ascflow.custody.records import (
+    Credentials,
+    CustodyInput,
+    RecordInfo,
+    RecordKind,
+    SigningIdentity,
+    SigningIdentityInput,
+    public_key_fingerprint,
+)
+from ascflow.custody.stores import Store
+
+SERVICE = Actor(kind="system", id="ascflow-custody")
+APPLE_TYPE: dict[RecordKind, str] = {"api_key": "apiKeys", "signing_identity": "certificates"}
+M = TypeVar("M", bound=BaseModel)
+
+
+class PendingDestruction(BaseModel):
+    """The intent to destroy, kept until the receipt is stored: a rerun finishes what a crash interrupted."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    header: RecordInfo
+    copies: list[str] = []
+    destroyed_at: datetime | None = None
+    audit_seq: int | None = None
+    audit_hash: str | None = None
+
+
+def _record(custody_id: str) -> str:
+    return f"records/{custody_id}.json"
+
+
+def _pending(custody_id: str) -> str:
+    return f"pending/{custody_id}.json"
+
+
+def _receipt(custody_id: str) -> str:
+    return f"receipts/{custody_id}.json"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Custody:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        kek: KeyEncryptionKey,
+        audit: AuditLog,
+        receipt_key: ServiceKey,
+        ttl: timedelta,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.store = store
+        self.kek = kek
+        self.audit = audit
+        self.receipt_key = receipt_key
+        self.ttl = ttl
+        self.clock = clock
+
+    @property
+    def receipt_public_key(self) -> ServicePublicKey:
+        return self.receipt_key.public
+
+    # deposit
+
+    def deposit(self, item: CustodyInput, *, actor: Actor) -> RecordInfo:
+        """Seal an App Store Connect API key. Checks only that the key is a readable private key."""
+        p8 = item.p8.get_secret_value()
+        header = self._header(
+            "api_key", item.tenant, item.key_id, public_key_fingerprint(p8.encode()), item.app_bundle_id
+        )
+        body = {"issuer_id": item.issuer_id.get_secret_value(), "p8": p8}
+        return self._deposit(header, body, actor)
+
+    def deposit_signing_identity(
+        self,
+        *,
+        tenant: str,
+        issuer_id: str | SecretStr,
+        certificate_id: str,
+        private_key_pem: SecretBytes,
+        p12: SecretBytes,
+        p12_password: SecretStr,
+        actor: Actor,
+    ) -> RecordInfo:
+        """Keep a distribution certificate's private key and .p12 we made, so reruns reuse the certificate."""
+        try:
+            item = SigningIdentityInput(
+                tenant=tenant,
+                issuer_id=issuer_id,
+                certificate_id=certificate_id,
+                private_key_pem=private_key_pem,
+                p12=p12,
+                p12_password=p12_password,
+            )
+        except ValidationError as exc:
+            raise ValueError(_fields_at_fault(exc)) from None
+        pem = item.private_key_pem.get_secret_value()
+        header = self._header(
+            "signing_identity", item.tenant, item.certificate_id, public_key_fingerprint(pem)
+        )
+        body = {
+            "issuer_id": item.issuer_id.get_secret_value(),
+            "private_key_pem": pem.decode("ascii", errors="strict"),
+            "p12": item.p12.get_secret_value().hex(),
+            "p12_password": item.p12_password.get_secret_value(),
+        }
+        return self._deposit(header, body, actor)
+
+    def _header(
+        self, kind: RecordKind, tenant: str, key_id: str, fingerprint: str, app: str | None = None
+    ) -> RecordInfo:
+        now = self.clock()
+        return RecordInfo(
+            id=new_custody_id(),
+            kind=kind,
+            tenant=tenant,
+            app_bundle_id=app,
+            key_id=key_id,
+            fingerprint=fingerprint,
+            created_at=now,
+            expires_at=now + self.ttl,
+        )
+
+    def _deposit(self, header: RecordInfo, body: dict[str, str], actor: Actor) -> RecordInfo:
+        envelope = seal(header, canonical(body), self.kek)
+        self.store.put_new(_record(header.id), envelope.to_bytes())
+        try:
+            self._audit(Action.CREDENTIALS_DEPOSITED, header, actor, "success")
+        except AuditUnavailable:
+            # Not recorded means not done: take the sealed record back out.
+            self.store.remove(_record(header.id))
+            raise
+        return header
+
+    # open
+
+    def open(self, custody_id: str, *, actor: Actor) -> Credentials:
+        """The key of a live record; raises UnknownRecord, RecordExpired, RecordDestroyed, RecordTampered."""
+        header, body = self._open(custody_id, "api_key", actor)
+        return Credentials(key_id=header.key_id, issuer_id=body["issuer_id"], p8=body["p8"])
+
+    def open_signing_identity(self, custody_id: str, *, actor: Actor) -> SigningIdentity:
+        header, body = self._open(custody_id, "signing_identity", actor)
+        return SigningIdentity(
+            certificate_id=header.key_id,
+            issuer_id=body["issuer_id"],
+            private_key_pem=body["private_key_pem"].encode(),
+            p12=bytes.fromhex(body["p12"]),
+            p12_password=body["p12_password"],
+        )
+
+    def signing_keys(self, tenant: str, issuer_id: str, *, actor: Actor = SERVICE) -> builtins.list[bytes]:
+        """PEMs of the certificate private keys we hold for this tenant's team: for certificate reuse."""
+        keys: builtins.list[bytes] = []
+        for info in self.list():
+            if info.kind != "signing_identity" or info.tenant != tenant or info.expired(self.clock()):
+                continue
+            try:
+                identity = self.open_signing_identity(info.id, actor=actor)
+            except (RecordDestroyed, UnknownRecord):
+                continue  # destroyed since it was listed: no longer ours to reuse
+            if identity.issuer_id.get_secret_value() == issuer_id:
+                keys.append(identity.private_key_pem.get_secret_value())
+        return keys
+
+    def _open(self, custody_id: str, kind: RecordKind, actor: Actor) -> tuple[RecordInfo, dict[str, str]]:
+        if not is_custody_id(custody_id):
+            raise UnknownRecord()
+        # A destruction that has begun (even one a crash interrupted) closes the record to reads.
+        if self.store.get(_pending(custody_id)) is not None:
+            raise RecordDestroyed(custody_id)
+        data = self.store.get(_record(custody_id))
+        if data is None:
+            if self.store.get(_receipt(custody_id)) is not None:
+                raise RecordDestroyed(custody_id)
+            raise UnknownRecord(custody_id)
+        envelope = Envelope.from_bytes(data, custody_id)
+        header = envelope.header
+        if header.kind != kind:
+            raise UnknownRecord(custody_id)
+        if header.expired(self.clock()):
+            # Never decrypted; purge_expired destroys it (it selects records by this same header).
+            self._audit(Action.CREDENTIALS_EXPIRED, header, actor, "denied", RecordExpired.code)
+            raise RecordExpired(custody_id)
+        try:
+            plaintext = unseal(envelope, self.kek)
+        except RecordTampered:
+            self._audit(Action.CREDENTIALS_OPENED, header, actor, "failure", RecordTampered.code)
+            raise
+        self._audit(Action.CREDENTIALS_OPENED, header, actor, "success")
+        body: dict[str, str] = json.loads(plaintext)
+        return header, body
+
+    # list
+
+    def list(self) -> builtins.list[RecordInfo]:
+        """Public headers of every live record (expired ones included, until purged). No secrets."""
+        infos: builtins.list[RecordInfo] = []
+        for name in self.store.names("records"):
+            custody_id = name.removeprefix("records/").removesuffix(".json")
+            data = self.store.get(name) if is_custody_id(custody_id) else None
+            if data is not None:
+                try:
+                    infos.append(Envelope.from_bytes(data, custody_id).header)
+                except CustodyError:
+                    continue
+        return sorted(infos, key=lambda info: (info.created_at, info.id))
+
+    # destroy
+
+    def receipt(self, custody_id: str) -> DeletionReceipt | None:
+        return self._load(_receipt(custody_id), DeletionReceipt) if is_custody_id(custody_id) else None
+
+    def destroy(self, custody_id: str, *, actor: Actor) -> DeletionReceipt:
+        """Remove every copy of the record, prove none is left, audit it, and return the signed receipt.
+
+        Idempotent: a second call, a call after a crash at any point, or a racing call returns one receipt.
+        """
+        if not is_custody_id(custody_id):
+            raise UnknownRecord()
+        stored = self.receipt(custody_id)
+        if stored is not None:
+            self._remove_and_prove(custody_id)
+            self.store.remove(_pending(custody_id))
+            return stored
+        pending = self._load(_pending(custody_id), PendingDestruction)
+        if pending is None:
+            data = self.store.get(_record(custody_id))
+            if data is None:
+                # A racing worker may have finished between our first look and now.
+                stored = self.receipt(custody_id)
+                if stored is not None:
+                    return stored
+                raise UnknownRecord(custody_id)
+            pending = PendingDestruction(header=Envelope.from_bytes(data, custody_id).header)
+        header = pending.header
+        found = self.store.copies(_record(custody_id))
+        pending = pending.model_copy(update={"copies": sorted(set(pending.copies) | set(found))})
+        self.store.put(_pending(custody_id), pending.model_dump_json().encode())
+        self._reached("intent_recorded")
+
+        self._remove_and_prove(custody_id)
+        self._reached("verified_absent")
+
+        if pending.audit_seq is None or pending.audit_hash is None or pending.destroyed_at is None:
+            position = self._audit(Action.CREDENTIALS_DESTROYED, header, actor, "success")
+            pending = pending.model_copy(
+                update={"destroyed_at": self.clock(), "audit_seq": position.seq, "audit_hash": position.hash}
+            )
+            self.store.put(_pending(custody_id), pending.model_dump_json().encode())
+        self._reached("audited")
+
+        receipt = issue(
+            header,
+            pending.copies,
+            destroyed_at=pending.destroyed_at or self.clock(),
+            audit_seq=pending.audit_seq or 0,
+            audit_hash=pending.audit_hash or "",
+            key=self.receipt_key,
+        )
+        if not self.store.put_new(_receipt(custody_id), receipt.model_dump_json().encode()):
+            receipt = self._load(_receipt(custody_id), DeletionReceipt) or receipt  # a racing worker won
+        self._reached("receipt_stored")
+
+        self.store.remove(_pending(custody_id))
+        return receipt
+
+    def purge_expired(self, *, actor: Actor) -> builtins.list[DeletionReceipt]:
+        """Destroy every expired record, and finish any destruction a crash left half done."""
+        now = self.clock()
+        due = {info.id for info in self.list() if info.expired(now)}
+        due |= {name.removeprefix("pending/").removesuffix(".json") for name in self.store.names("pending")}
+        receipts: builtins.list[DeletionReceipt] = []
+        failed: CustodyError | None = None
+        for custody_id in sorted(filter(is_custody_id, due)):
+            # One record that cannot be destroyed must not shield the others; report it after the sweep.
+            try:
+                receipts.append(self.destroy(custody_id, actor=actor))
+            except CustodyError as exc:
+                failed = failed or exc
+        if failed is not None:
+            raise failed
+        return receipts
+
+    def _remove_and_prove(self, custody_id: str) -> None:
+        name = _record(custody_id)
+        self.store.remove(name)
+        self._reached("removed")
+        if self.store.copies(name):
+            raise DeletionNotProven(custody_id)
+
+    def _reached(self, step: str) -> None:
+        """A named point in destroy; the crash-recovery tests raise here to stop the process half-way."""
+
+    def _load(self, name: str, model: type[M]) -> M | None:
+        data = self.store.get(name)
+        if data is None:
+            return None
+        try:
+            return model.model_validate_json(data)
+        except ValidationError:
+            return None
+
+    def _audit(
+        self,
+        action: Action,
+        header: RecordInfo,
+        actor: Actor,
+        outcome: Outcome,
+        error_code: str | None = None,
+    ) -> AuditPosition:
+        event = AuditEvent(
+            actor=actor,
+            action=action,
+            tenant=header.tenant,
+            target=Target(
+                custody_id=header.id,
+                apple_type=APPLE_TYPE[header.kind],
+                apple_id=header.key_id,
+                key_fingerprint=header.fingerprint,
+            ),
+            outcome=outcome,
+            error_code=error_code.upper() if error_code else None,
+        )
+        try:
+            return self.audit.append(event)
+        except (AuditError, OSError) as exc:
+            raise AuditUnavailable(header.id) from exc
+
+
+def _fields_at_fault(exc: ValidationError) -> str:
+    """Which fields were wrong and why, without the input (pydantic would echo it)."""
+    problems = [
+        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+        for error in exc.errors(include_input=False)
+    ]
+    return "invalid signing identity: " + "; ".join(problems)

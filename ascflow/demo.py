@@ -1,0 +1,236 @@
+"""`ascflow demo`: the whole pipeline against a simulated App Store Connect, on a local Prefect server.
+
+A demo customer makes an Admin key that Apple activates only after a while; the key goes into custody; the
+onboarding run checks it, waits (suspended, holding no worker) until the access poller sees the key work,
+creates the certificate, profile and invitation, uploads a generated build, submits it, waits for Apple's
+review, destroys the key with a signed receipt, and the audit trail verifies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+import time
+import uuid
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from prefect.client.schemas.objects import FlowRun
+from pydantic import SecretStr
+
+from ascflow.audit import Actor, open_audit_log
+from ascflow.audit.verify import verify_log
+from ascflow.custody import CustodyInput, open_custody
+from ascflow.local_prefect import LocalPrefect
+from ascflow.pipeline.request import BuildSource, Invitee, OnboardingRequest, ReviewContact
+from ascflow.settings import Settings
+from ascflow.simulator.scenario import AppSpec, Delays, Scenario, VersionSpec
+from ascflow.simulator.server import SimulatorServer
+
+TIME_SCALE = 3600.0  # one hour of Apple time per wall-clock second
+ACCESS_DELAY_WALL_SECONDS = 20.0
+DEMO_TENANT = "demo-games"
+DEMO_BUNDLE_ID = "com.example.demogame"
+RUN_TIMEOUT = 600.0
+Echo = Callable[[str], None]
+
+
+def demo_scenario(issuer_id: str) -> Scenario:
+    return Scenario(
+        issuer_id=issuer_id,
+        team_name="Demo Games Ltd",
+        apps=[
+            AppSpec(
+                name="Demo Game",
+                bundle_id=DEMO_BUNDLE_ID,
+                sku="DEMOGAME01",
+                versions=[VersionSpec(version_string="1.0", state="READY_FOR_DISTRIBUTION")],
+            )
+        ],
+        delays=Delays(
+            upload_processing_seconds=300,
+            build_processing_seconds=1800,
+            review_wait_seconds=3 * 3600,
+            review_seconds=2 * 3600,
+        ),
+        time_scale=TIME_SCALE,
+    )
+
+
+def demo_key() -> tuple[str, str, str]:
+    """A customer key made now: (key ID, .p8 text, public key PEM). Never written to disk."""
+    private = ec.generate_private_key(ec.SECP256R1())
+    p8 = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    key_id = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(10))
+    return key_id, p8, public.decode()
+
+
+def demo_build(folder: Path, size: int = 12 * 1024 * 1024) -> Path:
+    """An .ipa-shaped zip big enough to need several upload parts."""
+    ipa = folder / "DemoGame.ipa"
+    with zipfile.ZipFile(ipa, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("Payload/DemoGame.app/Info.plist", _info_plist())
+        archive.writestr("Payload/DemoGame.app/DemoGame", os.urandom(size))
+    return ipa
+
+
+def _info_plist() -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict>'
+        f"<key>CFBundleIdentifier</key><string>{DEMO_BUNDLE_ID}</string>"
+        "<key>CFBundleShortVersionString</key><string>1.1</string>"
+        "<key>CFBundleVersion</key><string>42</string></dict></plist>\n"
+    )
+
+
+def demo_request(custody_id: str, ipa: Path) -> OnboardingRequest:
+    return OnboardingRequest(
+        tenant=DEMO_TENANT,
+        custody_id=custody_id,
+        bundle_id=DEMO_BUNDLE_ID,
+        version="1.1",
+        build=BuildSource(path=str(ipa), build_number="42"),
+        whats_new={"en-US": "New levels and faster loading."},
+        review_contact=ReviewContact(
+            first_name="Robin", last_name="Reviewer", phone="+1 555 0100", email="review@demo-games.example"
+        ),
+        invitees=[
+            Invitee(
+                email="release@publisher.example",
+                first_name="Pat",
+                last_name="Publisher",
+                roles=["APP_MANAGER"],
+                provisioning_allowed=True,
+            )
+        ],
+        destroy_credentials="after_review",
+        access_wait_hours=1,
+    )
+
+
+def run_demo(workdir: Path | None = None, echo: Echo = print) -> int:
+    root = workdir or Path(tempfile.mkdtemp(prefix="ascflow-demo-"))
+    started = time.monotonic()
+    issuer_id = str(uuid.uuid4())
+    key_id, p8, public_pem = demo_key()
+    echo(f"ascflow demo: working in {root}")
+    with SimulatorServer(demo_scenario(issuer_id)) as apple:
+        echo(f"  simulated App Store Connect at {apple.base_url}")
+        env = {
+            "ASCFLOW_DATA_DIR": str(root / "data"),
+            "ASCFLOW_ASC_BASE_URL": apple.base_url,
+            "ASCFLOW_POLL_INTERVAL_SECONDS": "0.2",
+            "ASCFLOW_ACCESS_BACKOFF_SECONDS": "[0.5, 1.0]",
+        }
+        settings = Settings(data_dir=root / "data", asc_base_url=apple.base_url)
+        audit = open_audit_log(settings)
+        custody = open_custody(settings, audit=audit)
+        record = custody.deposit(
+            CustodyInput(
+                tenant=DEMO_TENANT,
+                app_bundle_id=DEMO_BUNDLE_ID,
+                key_id=key_id,
+                issuer_id=SecretStr(issuer_id),
+                p8=SecretStr(p8),
+            ),
+            actor=Actor(kind="customer", id=DEMO_TENANT),
+        )
+        del p8
+        echo(
+            f"  the customer's key is in custody as {record.id} (expires {record.expires_at:%Y-%m-%d %H:%M} UTC)"
+        )
+        request = demo_request(record.id, demo_build(root))
+        echo("  starting a Prefect server and serving the flows (first start migrates its database)...")
+        with LocalPrefect(root / "prefect", env=env, poll_seconds=3) as prefect:
+            echo(f"  Prefect UI: {prefect.ui_url}")
+            apple.control.add_key(
+                key_id, public_pem, role="ADMIN", active_after_seconds=ACCESS_DELAY_WALL_SECONDS * TIME_SCALE
+            )
+            echo(
+                f"  the customer made Admin key {key_id}; Apple accepts it only after {ACCESS_DELAY_WALL_SECONDS:.0f} s"
+            )
+            run = _start_run(prefect, request)
+            echo(f"  onboarding run {run.name} ({run.id}) started\n")
+            state = _follow(prefect, str(run.id), audit, echo)
+            summary = _artifact(prefect, str(run.id))
+        report = verify_log(audit.backend, audit.key.public)
+        state_counts = {kind: len(items) for kind, items in apple.control.state().items()}
+    echo("")
+    echo(summary or "(no summary artifact)")
+    echo(f"Audit trail: {report.summary()}")
+    echo(f"Custody: {len([r for r in custody.list() if r.kind == 'api_key'])} customer key(s) left")
+    echo(f"Simulated App Store Connect now holds: {json.dumps(state_counts)}")
+    echo(
+        f"\nThe run is kept in {root / 'prefect'}. To see it in the Prefect UI:\n"
+        f"  PREFECT_HOME={root / 'prefect'} .venv/bin/prefect server start\n"
+        f"  then open http://127.0.0.1:4200/runs/flow-run/{run.id}"
+    )
+    ok = state == "COMPLETED" and report.ok
+    echo(f"\n{'Done' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s.")
+    return 0 if ok else 1
+
+
+def _start_run(prefect: LocalPrefect, request: OnboardingRequest) -> FlowRun:
+    """As another system would: through Prefect's API, with an idempotency key (a repeat returns this run)."""
+    with prefect.client() as client:
+        deployment = client.read_deployment_by_name("onboard-app/onboard-app")
+        return client.create_flow_run_from_deployment(
+            deployment.id,
+            parameters={"request": request.model_dump(mode="json")},
+            idempotency_key=f"demo:{request.tenant}:{request.bundle_id}:{request.custody_id}",
+        )
+
+
+def _follow(prefect: LocalPrefect, run_id: str, audit: Any, echo: Echo) -> str:
+    seen_events = 0
+    last_state = ""
+    deadline = time.monotonic() + RUN_TIMEOUT
+    with httpx.Client(base_url=prefect.api_url, timeout=30) as api:
+        while time.monotonic() < deadline:
+            for record in list(audit.events())[seen_events:]:
+                seen_events += 1
+                target = record.target.apple_type or ("custody" if record.target.custody_id else "")
+                ident = record.target.apple_id or record.target.custody_id or ""
+                echo(
+                    f"    audit #{record.seq:<3} {record.action.value:<32} {record.outcome:<8} {target} {ident}"
+                )
+            run = api.get(f"/flow_runs/{run_id}").raise_for_status().json()
+            state = run["state"]
+            label = f"{state['type']}/{state['name']}"
+            if label != last_state:
+                echo(f"  run state: {state['name']}" + _why(state))
+                last_state = label
+            if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+                return str(state["type"])
+            time.sleep(0.5)
+    return "TIMED_OUT"
+
+
+def _why(state: dict[str, Any]) -> str:
+    if state["name"] == "Suspended":
+        return " (waiting for Apple, holding no worker; the access poller resumes the run)"
+    if state["name"] == "Resuming":
+        return " (resumed)"
+    return ""
+
+
+def _artifact(prefect: LocalPrefect, run_id: str) -> str | None:
+    response = httpx.post(
+        f"{prefect.api_url}/artifacts/filter",
+        json={"artifacts": {"flow_run_id": {"any_": [run_id]}, "type": {"any_": ["markdown"]}}},
+        timeout=30,
+    )
+    artifacts = response.raise_for_status().json()
+    return str(artifacts[-1]["data"]) if artifacts else None

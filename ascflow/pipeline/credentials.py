@@ -1,0 +1,105 @@
+"""Does the customer's key work at Apple, and if not, why: the first thing every run checks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+from pydantic import BaseModel
+
+from ascflow.audit import Action
+from ascflow.connect import (
+    AgreementsMissing,
+    AppStoreConnect,
+    InvalidCredentialsInput,
+    NotAuthorized,
+    RoleInsufficient,
+)
+from ascflow.connect.actions.apps import find_app
+from ascflow.pipeline.context import StepContext
+
+Verdict = Literal["works", "invalid_key", "role_too_low", "agreements_missing", "not_active_yet"]
+PENDING: frozenset[Verdict] = frozenset({"not_active_yet", "agreements_missing"})
+
+WHAT_TO_DO: dict[Verdict, str] = {
+    "works": "Nothing: the key works and has the Admin role.",
+    "invalid_key": (
+        "The uploaded file is not a usable App Store Connect key. Ask the customer to generate a new Admin team "
+        "key (Users and Access > Integrations > App Store Connect API) and upload it with its key ID and issuer ID."
+    ),
+    "role_too_low": (
+        "The key works but does not have the Admin role, which certificates and invitations need. Ask the customer "
+        "to generate a team key with the Admin role (a key's role cannot be changed) and upload it."
+    ),
+    "agreements_missing": (
+        "Apple refuses the key until the Account Holder accepts the latest agreements in App Store Connect "
+        "(Business, and the Apple Developer Program License Agreement on developer.apple.com)."
+    ),
+    "not_active_yet": (
+        "Apple does not accept the key yet: API access may still be awaiting Apple's approval, or the key was just "
+        "made. If this lasts, ask the customer to check the key ID and issuer ID under Users and Access > "
+        "Integrations, and that the key is not revoked."
+    ),
+}
+
+
+class CredentialCheck(BaseModel):
+    verdict: Verdict
+    apple_code: str | None = None
+    app_id: str | None = None
+    attempts: int = 1
+
+    @property
+    def pending(self) -> bool:
+        return self.verdict in PENDING
+
+    @property
+    def next_step(self) -> str:
+        return WHAT_TO_DO[self.verdict]
+
+
+def _probe(client: AppStoreConnect, bundle_id: str) -> str:
+    """One read per capability the pipeline needs; returns the app's ID."""
+    client.session.get("/v1/apps", {"limit": 1})
+    client.session.get("/v1/certificates", {"limit": 1})
+    client.session.get("/v1/users", {"limit": 1})
+    return find_app(client, bundle_id).id
+
+
+def check_credentials(
+    ctx: StepContext,
+    custody_id: str,
+    bundle_id: str,
+    *,
+    backoff: Sequence[float] = (),
+    sleep: Callable[[float], None] = time.sleep,
+) -> CredentialCheck:
+    """Classify the key. A pending answer (401 of a fresh key, agreements) is asked again after each backoff."""
+    check = _check_once(ctx, custody_id, bundle_id)
+    for attempt, delay in enumerate(backoff, start=2):
+        if not check.pending:
+            break
+        sleep(delay)
+        check = _check_once(ctx, custody_id, bundle_id).model_copy(update={"attempts": attempt})
+    ctx.record(
+        Action.CREDENTIALS_VALIDATED,
+        "success" if check.verdict == "works" else "denied",
+        custody_id=custody_id,
+        error_code=check.apple_code or (None if check.verdict == "works" else check.verdict.upper()),
+    )
+    return check
+
+
+def _check_once(ctx: StepContext, custody_id: str, bundle_id: str) -> CredentialCheck:
+    try:
+        with ctx.apple(custody_id) as client:
+            return CredentialCheck(verdict="works", app_id=_probe(client, bundle_id))
+    except InvalidCredentialsInput:
+        return CredentialCheck(verdict="invalid_key", apple_code=None)
+    except NotAuthorized as error:
+        return CredentialCheck(verdict="not_active_yet", apple_code=error.code)
+    except AgreementsMissing as error:
+        return CredentialCheck(verdict="agreements_missing", apple_code=error.code)
+    except RoleInsufficient as error:
+        return CredentialCheck(verdict="role_too_low", apple_code=error.code)

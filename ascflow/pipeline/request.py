@@ -1,0 +1,115 @@
+"""What an operator (or another system) asks for: references and app facts only, never a secret.
+
+The models render as forms in the Prefect UI, so every field has a title, a description and constraints that
+Prefect checks before a run is created.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TENANT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+BUNDLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.-]{0,154}$"
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$"
+LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+Locale = Annotated[str, Field(pattern=LOCALE_PATTERN)]
+WhatsNew = Annotated[str, Field(min_length=1, max_length=4000)]
+
+# ACCOUNT_HOLDER cannot be given by invitation; the add-on permissions are not primary roles.
+InviteeRole = Literal[
+    "ADMIN", "APP_MANAGER", "DEVELOPER", "MARKETING", "SALES", "FINANCE", "CUSTOMER_SUPPORT"
+]
+
+
+class Invitee(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(
+        pattern=EMAIL_PATTERN, title="E-mail", description="The Apple ID the person signs in with."
+    )
+    first_name: str = Field(min_length=1, max_length=64, title="First name")
+    last_name: str = Field(min_length=1, max_length=64, title="Last name")
+    roles: list[InviteeRole] = Field(
+        default=["DEVELOPER"], min_length=1, title="Roles in the customer's team"
+    )
+    all_apps_visible: bool = Field(default=False, title="Sees all apps")
+    provisioning_allowed: bool = Field(
+        default=False,
+        title="Provisioning allowed",
+        description="Access to certificates, identifiers and profiles.",
+    )
+
+
+class BuildSource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str | None = Field(
+        default=None,
+        title="Build file",
+        description="Local path or s3://bucket/key of the .ipa; empty to use a build already uploaded.",
+        max_length=1024,
+    )
+    build_number: str = Field(
+        pattern=r"^\d+(\.\d+){0,2}$", title="Build number", description="CFBundleVersion of the build."
+    )
+
+
+class ReviewContact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str = Field(min_length=1, max_length=64)
+    last_name: str = Field(min_length=1, max_length=64)
+    phone: str = Field(pattern=r"^\+?[0-9 ()-]{6,32}$", description="Apple's reviewer may call this number.")
+    email: str = Field(pattern=EMAIL_PATTERN)
+    notes: str = Field(default="", max_length=4000, description="Notes for Apple's reviewer.")
+
+
+class OnboardingRequest(BaseModel):
+    """One customer app to publish. Carries references and app facts; the key stays in custody."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant: str = Field(pattern=TENANT_PATTERN, title="Tenant", description="Customer slug, e.g. acme-games.")
+    custody_id: str | None = Field(
+        default=None,
+        title="Custody ID",
+        description="The customer's uploaded key; empty to wait for the upload on the intake page.",
+        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+    )
+    bundle_id: str = Field(pattern=BUNDLE_ID_PATTERN, title="Bundle ID", description="e.g. com.acme.game")
+    platform: Literal["IOS"] = Field(default="IOS", title="Platform")
+    version: str = Field(pattern=r"^\d+(\.\d+){0,2}$", title="Version", description="e.g. 1.2.0")
+    build: BuildSource
+    whats_new: dict[Locale, WhatsNew] = Field(
+        default_factory=dict,
+        title="What's New, per locale",
+        description='Required by Apple for every update, e.g. {"en-US": "Bug fixes."}.',
+    )
+    review_contact: ReviewContact
+    invitees: list[Invitee] = Field(default_factory=list, max_length=50, title="Team to invite")
+    uses_non_exempt_encryption: bool = Field(
+        default=False,
+        title="Uses non-exempt encryption",
+        description="The export-compliance answer for the build.",
+    )
+    release_type: Literal["MANUAL", "AFTER_APPROVAL"] = Field(default="AFTER_APPROVAL", title="Release")
+    destroy_credentials: Literal["after_submission", "after_review"] = Field(
+        default="after_review",
+        title="Destroy the key",
+        description="After submission, or after Apple's review ends (watching it needs the key).",
+    )
+    access_wait_hours: float = Field(
+        default=48.0,
+        gt=0,
+        le=24 * 14,
+        title="Wait for Apple access (hours)",
+        description="How long to wait for a key that Apple has not activated yet before giving up.",
+    )
+
+    @property
+    def concurrency_key(self) -> str:
+        """Two runs for the same tenant and app must never work at Apple at once."""
+        return f"ascflow-onboard-{self.tenant}-{self.bundle_id.lower().replace('.', '-')}"[:120]

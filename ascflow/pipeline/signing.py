@@ -1,0 +1,126 @@
+"""The signing assets an App Store build needs: bundle ID, distribution certificate, App Store profile, .p12."""
+
+from __future__ import annotations
+
+import secrets
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from pydantic import BaseModel, SecretBytes, SecretStr
+
+from ascflow.audit import Action
+from ascflow.connect.actions.profiles import ensure_app_store_profile
+from ascflow.connect.actions.signing import (
+    DistributionCertificate,
+    ensure_bundle_id,
+    ensure_distribution_certificate,
+    export_p12,
+)
+from ascflow.connect.client import AppStoreConnect
+from ascflow.custody import RecordInfo
+from ascflow.custody.records import public_key_fingerprint
+from ascflow.pipeline.context import StepContext
+from ascflow.pipeline.request import OnboardingRequest
+
+PENDING_PREFIX = "pending-"
+
+
+class SigningResult(BaseModel):
+    bundle_id_resource: str
+    bundle_id_created: bool
+    certificate_id: str
+    certificate_serial: str
+    certificate_created: bool
+    profile_id: str
+    profile_name: str
+    profile_created: bool
+    signing_custody_id: str
+
+
+def ensure_signing(ctx: StepContext, custody_id: str, request: OnboardingRequest) -> SigningResult:
+    with ctx.apple(custody_id) as client:
+        assert ctx.team_ref is not None
+        bundle = ensure_bundle_id(client, request.bundle_id, name=_bundle_name(request.bundle_id))
+        ctx.record(
+            Action.SIGNING_BUNDLE_ID_ENSURED, "success", apple_type="bundleIds", apple_id=bundle.resource.id
+        )
+        certificate = _ensure_certificate(ctx, client, ctx.team_ref)
+        ctx.record(
+            Action.SIGNING_CERTIFICATE_ENSURED,
+            "success",
+            apple_type="certificates",
+            apple_id=certificate.certificate.id,
+        )
+        identity = _keep_identity(ctx, certificate, ctx.team_ref)
+        profile = ensure_app_store_profile(client, bundle.resource, certificate.certificate)
+        ctx.record(
+            Action.SIGNING_PROFILE_ENSURED, "success", apple_type="profiles", apple_id=profile.resource.id
+        )
+    return SigningResult(
+        bundle_id_resource=bundle.resource.id,
+        bundle_id_created=bundle.created,
+        certificate_id=certificate.certificate.id,
+        certificate_serial=certificate.certificate.attributes.serial_number,
+        certificate_created=certificate.created,
+        profile_id=profile.resource.id,
+        profile_name=profile.resource.attributes.name,
+        profile_created=profile.created,
+        signing_custody_id=identity.id,
+    )
+
+
+def _bundle_name(identifier: str) -> str:
+    # Apple allows letters, digits and spaces in an App ID's name.
+    return "ascflow " + "".join(c if c.isalnum() else " " for c in identifier)
+
+
+def _ensure_certificate(ctx: StepContext, client: AppStoreConnect, team_ref: str) -> DistributionCertificate:
+    held = ctx.custody.signing_keys(ctx.tenant, team_ref, actor=ctx.actor)
+
+    def keep_before_create(private_key_pem: bytes) -> None:
+        # The key goes into custody before Apple sees its CSR: a crash after Apple made the certificate
+        # still leaves us holding its key, so a rerun reuses the certificate instead of making a second one.
+        fingerprint = public_key_fingerprint(private_key_pem)
+        password = secrets.token_urlsafe(24)
+        ctx.custody.deposit_signing_identity(
+            tenant=ctx.tenant,
+            issuer_id=team_ref,
+            certificate_id=PENDING_PREFIX + fingerprint[:24],
+            private_key_pem=SecretBytes(private_key_pem),
+            p12=SecretBytes(_key_only_p12(private_key_pem, password)),
+            p12_password=SecretStr(password),
+            actor=ctx.actor,
+        )
+
+    return ensure_distribution_certificate(client, held, before_create=keep_before_create)
+
+
+def _keep_identity(ctx: StepContext, certificate: DistributionCertificate, team_ref: str) -> RecordInfo:
+    """The certificate with its key as a .p12 in custody, once; pending copies of the key are then destroyed."""
+    fingerprint = public_key_fingerprint(certificate.private_key_pem)
+    mine = [r for r in ctx.custody.list() if r.kind == "signing_identity" and r.tenant == ctx.tenant]
+    kept = next((r for r in mine if r.key_id == certificate.certificate.id), None)
+    if kept is None:
+        password = secrets.token_urlsafe(24)
+        kept = ctx.custody.deposit_signing_identity(
+            tenant=ctx.tenant,
+            issuer_id=team_ref,
+            certificate_id=certificate.certificate.id,
+            private_key_pem=SecretBytes(certificate.private_key_pem),
+            p12=SecretBytes(export_p12(certificate.certificate, certificate.private_key_pem, password)),
+            p12_password=SecretStr(password),
+            actor=ctx.actor,
+        )
+    for record in mine:
+        if record.key_id.startswith(PENDING_PREFIX) and record.fingerprint == fingerprint:
+            ctx.custody.destroy(record.id, actor=ctx.actor)
+    return kept
+
+
+def _key_only_p12(private_key_pem: bytes, password: str) -> bytes:
+    """Custody keeps a signing identity as a .p12; before Apple has made the certificate it holds the key alone."""
+    key = serialization.load_pem_private_key(private_key_pem, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    encryption = serialization.BestAvailableEncryption(password.encode())
+    return pkcs12.serialize_key_and_certificates(b"ascflow pending", key, None, None, encryption)

@@ -1,0 +1,44 @@
+"""Destroying the customer's key: the last step of every run, and the cleanup sweep's job."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from ascflow.custody import DeletionReceipt
+from ascflow.pipeline.context import StepContext
+
+
+class ReceiptSummary(BaseModel):
+    """What the run summary shows of a deletion receipt (the receipt itself stays in custody, signed)."""
+
+    custody_id: str
+    key_id: str
+    key_fingerprint: str
+    destroyed_at: datetime
+    removed: int
+    audit_seq: int
+    audit_hash: str
+    next_step: str
+
+    @classmethod
+    def of(cls, receipt: DeletionReceipt) -> ReceiptSummary:
+        return cls(
+            custody_id=receipt.custody_id,
+            key_id=receipt.key_id,
+            key_fingerprint=receipt.key_fingerprint,
+            destroyed_at=receipt.destroyed_at,
+            removed=len(receipt.removed),
+            audit_seq=receipt.audit_seq,
+            audit_hash=receipt.audit_hash,
+            next_step=receipt.next_step,
+        )
+
+
+def destroy_credentials(ctx: StepContext, custody_id: str) -> ReceiptSummary:
+    return ReceiptSummary.of(ctx.custody.destroy(custody_id, actor=ctx.actor))
+
+
+def destroy_expired(ctx: StepContext) -> list[ReceiptSummary]:
+    return [ReceiptSummary.of(receipt) for receipt in ctx.custody.purge_expired(actor=ctx.actor)]

@@ -1,0 +1,176 @@
+"""The /_simulator/ control API (never under /v1) and a small typed client for it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ascflow.simulator.faults import FaultPlan
+from ascflow.simulator.routes.people import accept_invitation
+from ascflow.simulator.scenario import Delays, Role
+
+if TYPE_CHECKING:
+    from ascflow.simulator.app import Simulator
+
+PREFIX = "/_simulator"
+
+
+class NewKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key_id: str = Field(min_length=10, max_length=10)
+    public_key_pem: str
+    issuer_id: str | None = None
+    role: Role = "ADMIN"
+    active_after_seconds: float = Field(default=0.0, ge=0.0)
+
+
+class Settings(BaseModel):
+    """Team settings a test may change mid-run; `reset` restores the scenario's values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agreements_ok: bool | None = None
+    review_outcome: str | None = None
+    rate_limit_per_hour: int | None = Field(default=None, ge=1)
+    certificate_limits: dict[str, int] | None = None
+    delays: Delays | None = None
+    uses_non_exempt_encryption: bool | None = None
+    taken_identifiers: list[str] | None = None
+
+
+def handle_control(sim: Simulator, method: str, path: str, body: bytes) -> tuple[int, Any]:
+    parts = path[len(PREFIX) + 1 :].strip("/").split("/")
+    try:
+        payload = json.loads(body) if body else {}
+        return _route(sim, method, parts, payload)
+    except (ValidationError, ValueError) as exc:
+        return 400, {"error": str(exc)}
+    except KeyError as exc:
+        return 404, {"error": f"no such simulator object: {exc}"}
+
+
+def _route(sim: Simulator, method: str, parts: list[str], payload: Any) -> tuple[int, Any]:
+    team = sim.team
+    match method, parts:
+        case "POST", ["keys"]:
+            key = NewKey.model_validate(payload)
+            record = team.add_key(
+                key.key_id,
+                key.public_key_pem,
+                issuer_id=key.issuer_id,
+                role=key.role,
+                active_after_seconds=key.active_after_seconds,
+            )
+            return 201, {"key_id": record.key_id, "issuer_id": record.issuer_id, "role": record.role}
+        case "POST", ["keys", key_id, "activate"]:
+            team.keys[key_id].active_at = team.now()
+            return 200, {"key_id": key_id}
+        case "PUT", ["faults"]:
+            team.faults = FaultPlan.model_validate(payload)
+            return 200, team.faults.model_dump()
+        case "GET", ["requests"]:
+            return 200, {"requests": [entry.as_json() for entry in sim.log]}
+        case "POST", ["reset"]:
+            sim.reset()
+            return 200, {}
+        case "GET", ["state"]:
+            team.advance()
+            return 200, team.snapshot()
+        case "POST", ["invitations", invitation_id, "accept"]:
+            user = accept_invitation(team, invitation_id)
+            return 200, {"user_id": user.id}
+        case "PATCH", ["settings"]:
+            settings = Settings.model_validate(payload)
+            changes = settings.model_dump(exclude_none=True, exclude={"agreements_ok"})
+            if settings.agreements_ok is not None:
+                team.agreements_ok = settings.agreements_ok
+            if changes:
+                team.scenario = type(team.scenario).model_validate(team.scenario.model_dump() | changes)
+            return 200, {}
+    return 404, {"error": f"no control endpoint {method} {PREFIX}/{'/'.join(parts)}"}
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int | None
+    key_id: str | None
+    time: float
+    fault: str | None
+
+
+class ControlClient:
+    """A typed client of /_simulator/ over real HTTP."""
+
+    def __init__(self, base_url: str) -> None:
+        self._http = httpx.Client(base_url=f"{base_url}{PREFIX}", timeout=10.0)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        response = self._http.request(method, path, json=body)
+        if response.status_code >= 400:
+            raise RuntimeError(
+                f"simulator control {method} {path} failed ({response.status_code}): {response.text}"
+            )
+        return response.json()
+
+    def add_key(
+        self,
+        key_id: str,
+        public_key_pem: str,
+        *,
+        issuer_id: str | None = None,
+        role: str = "ADMIN",
+        active_after_seconds: float = 0.0,
+    ) -> None:
+        self._call(
+            "POST",
+            "/keys",
+            {
+                "key_id": key_id,
+                "public_key_pem": public_key_pem,
+                "issuer_id": issuer_id,
+                "role": role,
+                "active_after_seconds": active_after_seconds,
+            },
+        )
+
+    def activate_key(self, key_id: str) -> None:
+        self._call("POST", f"/keys/{key_id}/activate")
+
+    def set_faults(self, plan: FaultPlan) -> None:
+        self._call("PUT", "/faults", plan.model_dump())
+
+    def clear_faults(self) -> None:
+        self.set_faults(FaultPlan())
+
+    def requests(self) -> list[LoggedRequest]:
+        return [LoggedRequest(**entry) for entry in self._call("GET", "/requests")["requests"]]
+
+    def reset(self) -> None:
+        self._call("POST", "/reset")
+
+    def state(self) -> dict[str, list[dict[str, Any]]]:
+        result: dict[str, list[dict[str, Any]]] = self._call("GET", "/state")
+        return result
+
+    def accept_invitation(self, invitation_id: str) -> str:
+        """Accept as the invitee would; returns the new user's ID."""
+        user_id: str = self._call("POST", f"/invitations/{invitation_id}/accept")["user_id"]
+        return user_id
+
+    def set_agreements(self, ok: bool) -> None:
+        self._call("PATCH", "/settings", {"agreements_ok": ok})
+
+    def update_settings(self, **settings: Any) -> None:
+        """Change team settings mid-run (see `Settings`): review_outcome, rate_limit_per_hour, delays, ..."""
+        self._call("PATCH", "/settings", settings)

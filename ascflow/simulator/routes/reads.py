@@ -1,0 +1,148 @@
+"""Reads shared by every resource type: collections with filters and sort, single resources, relationships."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from ascflow.simulator.documents import ApiError, Errors
+from ascflow.simulator.routing import Call, Reply, handles
+from ascflow.simulator.state import Resource
+
+COLLECTIONS = [
+    "apps",
+    "bundleIds",
+    "certificates",
+    "profiles",
+    "users",
+    "userInvitations",
+    "builds",
+    "reviewSubmissions",
+]
+SINGLES = [
+    "apps", "bundleIds", "certificates", "profiles", "users", "userInvitations", "builds", "buildUploads",
+    "buildUploadFiles", "appStoreVersions", "appStoreVersionLocalizations", "appStoreReviewDetails",
+    "reviewSubmissions",
+]  # fmt: skip
+RELATED = {
+    "apps": ["appStoreVersions", "builds", "buildUploads", "reviewSubmissions"],
+    "bundleIds": ["profiles", "app"],
+    "builds": ["app", "appStoreVersion"],
+    "buildUploads": ["buildUploadFiles"],
+    "profiles": ["bundleId", "certificates"],
+    "appStoreVersions": ["build", "appStoreVersionLocalizations", "appStoreReviewDetail"],
+    "reviewSubmissions": ["items"],
+}
+# Apple's substring filters; every other attribute filter matches exactly.
+SUBSTRING_FILTERS = {("bundleIds", "identifier")}
+
+
+def visible(resource: Resource) -> bool:
+    """Accepted invitations and revoked certificates drop out of Apple's lists."""
+    return not resource.hidden.get("gone")
+
+
+def matches(call: Call, resource: Resource, key: str, values: list[str]) -> bool:
+    if key == "id":
+        return resource.id in values
+    if (resource.type, key) in SUBSTRING_FILTERS:
+        return any(v in str(resource.attributes.get(key, "")) for v in values)
+    if key in resource.attributes:
+        return _text(resource.attributes[key]) in values or (
+            isinstance(resource.attributes[key], list)
+            and any(_text(x) in values for x in resource.attributes[key])
+        )
+    if key in resource.hidden:
+        return _text(resource.hidden[key]) in values
+    refs = call.team.related_refs(resource, key)
+    return any(ref[1] in values for ref in refs)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def select(call: Call, items: list[Resource]) -> list[Resource]:
+    items = [r for r in items if visible(r)]
+    for name, value in call.query.items():
+        if name.startswith("filter[") and name.endswith("]"):
+            key = name[len("filter[") : -1]
+            values = value.split(",")
+            items = [r for r in items if matches(call, r, key, values)]
+        elif name.startswith("exists[") and name.endswith("]"):
+            key = name[len("exists[") : -1]
+            want = value == "true"
+            items = [r for r in items if (r.attributes.get(key) is not None) == want]
+    for expression in reversed(call.query.get("sort", "").split(",")):
+        if not expression:
+            continue
+        key = expression.lstrip("-")
+        items.sort(key=functools.partial(_sort_key, key=key), reverse=expression.startswith("-"))
+    return items
+
+
+def _sort_key(resource: Resource, key: str) -> tuple[int, Any]:
+    value = resource.id if key == "id" else resource.attributes.get(key, resource.hidden.get(key))
+    if value is None:
+        return (0, "")
+    if key in {"version", "cfBundleVersion"}:
+        return (1, tuple(int(p) if p.isdigit() else 0 for p in str(value).split(".")))
+    return (1, value)
+
+
+def one(call: Call, type_: str) -> Resource:
+    resource = call.find(type_)
+    if resource.hidden.get("gone"):
+        # Apple documents 410 for an accepted invitation; a revoked certificate is simply not found.
+        raise ApiError(
+            Errors.gone(type_, resource.id)
+            if type_ == "userInvitations"
+            else Errors.not_found(type_, resource.id)
+        )
+    return resource
+
+
+def _collection(type_: str) -> Any:
+    def handler(call: Call) -> Reply:
+        return Reply(200, call.render.collection(select(call, call.team.all(type_))))
+
+    return handler
+
+
+def _single(type_: str) -> Any:
+    def handler(call: Call) -> Reply:
+        return Reply(200, call.render.single(one(call, type_)))
+
+    return handler
+
+
+def _related(type_: str, relationship: str) -> Any:
+    def handler(call: Call) -> Reply:
+        resource = one(call, type_)
+        related = call.team.related(resource, relationship)
+        if call.render.to_one(type_, relationship):
+            if not related:
+                return Reply(200, {"data": None, "links": {"self": call.render.url(call.path)}})
+            return Reply(200, call.render.single(related[0]))
+        return Reply(200, call.render.collection(select(call, related)))
+
+    return handler
+
+
+def _linkage(type_: str, relationship: str) -> Any:
+    def handler(call: Call) -> Reply:
+        return Reply(200, call.render.linkage(one(call, type_), relationship))
+
+    return handler
+
+
+for _type in COLLECTIONS:
+    handles("GET", f"/v1/{_type}")(_collection(_type))
+for _type in SINGLES:
+    handles("GET", f"/v1/{_type}/{{id}}")(_single(_type))
+for _type, _relationships in RELATED.items():
+    for _relationship in _relationships:
+        handles("GET", f"/v1/{_type}/{{id}}/{_relationship}")(_related(_type, _relationship))
+        handles("GET", f"/v1/{_type}/{{id}}/relationships/{_relationship}")(_linkage(_type, _relationship))

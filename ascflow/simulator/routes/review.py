@@ -1,0 +1,342 @@
+"""App Store versions, localizations, review details, review submissions and their items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ascflow.simulator.documents import ApiError, Errors, Json
+from ascflow.simulator.routes.reads import one
+from ascflow.simulator.routing import Call, Reply, created, handles, no_content, ok
+from ascflow.simulator.state import (
+    RELEASED_VERSION_STATES,
+    SETTLED_VERSION_STATES,
+    Resource,
+    Team,
+    add_version,
+)
+
+VERSION_ATTRIBUTES = (
+    "versionString",
+    "copyright",
+    "releaseType",
+    "earliestReleaseDate",
+    "downloadable",
+    "reviewType",
+)
+LOCALIZATION_ATTRIBUTES = (
+    "description",
+    "keywords",
+    "marketingUrl",
+    "promotionalText",
+    "supportUrl",
+    "whatsNew",
+)
+REVIEW_DETAIL_ATTRIBUTES = (
+    "contactFirstName", "contactLastName", "contactPhone", "contactEmail", "demoAccountName",
+    "demoAccountPassword", "demoAccountRequired", "notes",
+)  # fmt: skip
+EDITABLE_VERSION_STATES = {
+    "PREPARE_FOR_SUBMISSION", "DEVELOPER_REJECTED", "REJECTED", "METADATA_REJECTED", "INVALID_BINARY",
+}  # fmt: skip
+OPEN_SUBMISSION_STATES = {
+    "READY_FOR_REVIEW",
+    "WAITING_FOR_REVIEW",
+    "IN_REVIEW",
+    "UNRESOLVED_ISSUES",
+    "CANCELING",
+}
+
+
+def attach_build(team: Team, version: Resource, build_id: str | None) -> None:
+    if build_id is None:
+        version.relationships["build"] = None
+        return
+    build = team.get("builds", build_id)
+    if build is None:
+        raise ApiError(Errors.relationship_invalid(f"build with id '{build_id}' cannot be found", "build"))
+    if build.attributes["processingState"] != "VALID":
+        raise ApiError(Errors.build_not_processed())
+    version.relationships["build"] = ("builds", build.id)
+
+
+@handles("POST", "/v1/appStoreVersions")
+def create_version(call: Call) -> Reply:
+    team = call.team
+    app = call.require_related("app", "apps")
+    platform = call.attributes["platform"]
+    for version in team.related(app, "appStoreVersions"):
+        if version.attributes["platform"] == platform and version.attributes["appVersionState"] not in (
+            SETTLED_VERSION_STATES
+        ):
+            raise ApiError(
+                Errors.relationship_invalid(
+                    "You cannot create a new version of the App in the current state.", "app"
+                )
+            )
+        if (
+            version.attributes["platform"] == platform
+            and version.attributes["versionString"] == (call.attributes["versionString"])
+        ):
+            raise ApiError(
+                Errors.attribute_invalid(
+                    "/data/attributes/versionString",
+                    f"You cannot use the version number '{call.attributes['versionString']}': it was used before.",
+                )
+            )
+    extra = {
+        k: call.attributes[k] for k in VERSION_ATTRIBUTES if k in call.attributes and k != "versionString"
+    }
+    build_id = call.related_id("build")
+    version = add_version(
+        team, app, platform, call.attributes["versionString"], "PREPARE_FOR_SUBMISSION", extra
+    )
+    try:
+        attach_build(team, version, build_id)
+    except ApiError:
+        for localization in team.related(version, "appStoreVersionLocalizations"):
+            team.remove("appStoreVersionLocalizations", localization.id)
+        team.remove("appStoreVersions", version.id)
+        raise
+    return created(call, version)
+
+
+def editable(version: Resource) -> None:
+    if version.attributes["appVersionState"] not in EDITABLE_VERSION_STATES:
+        raise ApiError(
+            Errors.entity_error(
+                f"The version cannot be changed in its current state ({version.attributes['appVersionState']})."
+            )
+        )
+
+
+@handles("PATCH", "/v1/appStoreVersions/{id}")
+def update_version(call: Call) -> Reply:
+    version = one(call, "appStoreVersions")
+    editable(version)
+    if call.relationship("build") is not None:
+        attach_build(call.team, version, call.related_id("build"))
+    for name in VERSION_ATTRIBUTES:
+        if name in call.attributes:
+            version.attributes[name] = call.attributes[name]
+    return ok(call, version)
+
+
+@handles("DELETE", "/v1/appStoreVersions/{id}")
+def delete_version(call: Call) -> Reply:
+    version = one(call, "appStoreVersions")
+    if version.attributes["appVersionState"] != "PREPARE_FOR_SUBMISSION":
+        raise ApiError(Errors.entity_error("Only a version in PREPARE_FOR_SUBMISSION can be deleted."))
+    for child in call.team.related(version, "appStoreVersionLocalizations") + call.team.related(
+        version, "appStoreReviewDetail"
+    ):
+        call.team.remove(child.type, child.id)
+    call.team.remove("appStoreVersions", version.id)
+    return no_content()
+
+
+@handles("PATCH", "/v1/appStoreVersions/{id}/relationships/build")
+def set_version_build(call: Call) -> Reply:
+    version = one(call, "appStoreVersions")
+    editable(version)
+    linkage = call.body.get("data")
+    attach_build(call.team, version, linkage.get("id") if isinstance(linkage, dict) else None)
+    return no_content()
+
+
+@handles("POST", "/v1/appStoreVersionLocalizations")
+def create_localization(call: Call) -> Reply:
+    team = call.team
+    version = call.require_related("appStoreVersion", "appStoreVersions")
+    locale = call.attributes["locale"]
+    if any(
+        loc.attributes["locale"] == locale for loc in team.related(version, "appStoreVersionLocalizations")
+    ):
+        raise ApiError(
+            Errors.entity_error(
+                f"The locale '{locale}' already exists for this version. Update the existing localization.",
+                "/data/attributes/locale",
+            )
+        )
+    attributes = {"locale": locale} | {
+        k: call.attributes[k] for k in LOCALIZATION_ATTRIBUTES if k in call.attributes
+    }
+    localization = team.add(
+        Resource(
+            "appStoreVersionLocalizations",
+            team.new_id("appStoreVersionLocalizations"),
+            attributes,
+            {"appStoreVersion": ("appStoreVersions", version.id)},
+        )
+    )
+    return created(call, localization)
+
+
+@handles("PATCH", "/v1/appStoreVersionLocalizations/{id}")
+def update_localization(call: Call) -> Reply:
+    localization = one(call, "appStoreVersionLocalizations")
+    for name in LOCALIZATION_ATTRIBUTES:
+        if name in call.attributes:
+            localization.attributes[name] = call.attributes[name]
+    return ok(call, localization)
+
+
+@handles("DELETE", "/v1/appStoreVersionLocalizations/{id}")
+def delete_localization(call: Call) -> Reply:
+    call.team.remove("appStoreVersionLocalizations", one(call, "appStoreVersionLocalizations").id)
+    return no_content()
+
+
+@handles("POST", "/v1/appStoreReviewDetails")
+def create_review_detail(call: Call) -> Reply:
+    team = call.team
+    version = call.require_related("appStoreVersion", "appStoreVersions")
+    if team.related(version, "appStoreReviewDetail"):
+        raise ApiError(
+            Errors.entity_error(
+                "The version already has a review detail. Update it instead.", "/data/relationships"
+            )
+        )
+    attributes = {k: call.attributes[k] for k in REVIEW_DETAIL_ATTRIBUTES if k in call.attributes}
+    detail = team.add(
+        Resource(
+            "appStoreReviewDetails",
+            team.new_id("appStoreReviewDetails"),
+            attributes,
+            {"appStoreVersion": ("appStoreVersions", version.id)},
+        )
+    )
+    return created(call, detail)
+
+
+@handles("PATCH", "/v1/appStoreReviewDetails/{id}")
+def update_review_detail(call: Call) -> Reply:
+    detail = one(call, "appStoreReviewDetails")
+    for name in REVIEW_DETAIL_ATTRIBUTES:
+        if name in call.attributes:
+            detail.attributes[name] = call.attributes[name]
+    return ok(call, detail)
+
+
+@handles("POST", "/v1/reviewSubmissions")
+def create_submission(call: Call) -> Reply:
+    team = call.team
+    app = call.require_related("app", "apps")
+    platform = call.attributes.get("platform", "IOS")
+    for submission in team.related(app, "reviewSubmissions"):
+        if submission.attributes["state"] in OPEN_SUBMISSION_STATES:
+            raise ApiError(
+                Errors.entity_error(
+                    "You cannot create a new review submission while another one for this app is open "
+                    f"(reviewSubmissions/{submission.id} is {submission.attributes['state']}).",
+                    "/data/relationships/app",
+                )
+            )
+    submission = team.add(
+        Resource(
+            "reviewSubmissions",
+            team.new_id("reviewSubmissions"),
+            {"platform": platform, "state": "READY_FOR_REVIEW"},
+            {"app": ("apps", app.id)},
+        )
+    )
+    return created(call, submission)
+
+
+@handles("PATCH", "/v1/reviewSubmissions/{id}")
+def update_submission(call: Call) -> Reply:
+    team = call.team
+    submission = one(call, "reviewSubmissions")
+    state = submission.attributes["state"]
+    if call.attributes.get("canceled"):
+        if state not in {"WAITING_FOR_REVIEW", "READY_FOR_REVIEW", "UNRESOLVED_ISSUES"}:
+            raise ApiError(Errors.entity_error(f"A submission in state {state} cannot be canceled."))
+        submission.attributes["state"] = "CANCELING"
+        submission.hidden["due"] = team.now() + 60
+        version = team.version_of(submission)
+        if version is not None:
+            team.set_version_state(version, "DEVELOPER_REJECTED")
+        return ok(call, submission)
+    if call.attributes.get("submitted"):
+        if state not in {"READY_FOR_REVIEW", "UNRESOLVED_ISSUES"}:
+            raise ApiError(Errors.entity_error(f"A submission in state {state} cannot be submitted again."))
+        if not team.items_of(submission):
+            raise ApiError(
+                Errors.entity_error("The review submission has no items: add an item before submitting.")
+            )
+        submission.attributes["submittedDate"] = team.now_iso()
+        submission.attributes["state"] = "WAITING_FOR_REVIEW"
+        submission.hidden["due"] = team.now() + team.scenario.delays.review_wait_seconds
+        for item in team.items_of(submission):
+            item.attributes["state"] = "READY_FOR_REVIEW"
+        version = team.version_of(submission)
+        if version is not None:
+            team.set_version_state(version, "WAITING_FOR_REVIEW")
+    return ok(call, submission)
+
+
+def review_problems(team: Team, version: Resource) -> list[Json]:
+    """What Apple lists under meta.associatedErrors when a version cannot be added for review."""
+    problems: list[Json] = []
+    builds = team.related(version, "build")
+    if not builds:
+        problems.append(Errors.relationship_required("build")[1])
+    elif builds[0].attributes.get("usesNonExemptEncryption") is None:
+        problems.append(Errors.attribute_required("usesNonExemptEncryption")[1])
+    app = team.related(version, "app")[0]
+    is_update = any(
+        v.attributes["appVersionState"] in RELEASED_VERSION_STATES
+        for v in team.related(app, "appStoreVersions")
+        if v.attributes["platform"] == version.attributes["platform"]
+    )
+    if is_update:
+        for localization in team.related(version, "appStoreVersionLocalizations"):
+            if not localization.attributes.get("whatsNew"):
+                problems.append(Errors.attribute_required("whatsNew")[1])
+    return problems
+
+
+@handles("POST", "/v1/reviewSubmissionItems")
+def add_item(call: Call) -> Reply:
+    team = call.team
+    submission = call.require_related("reviewSubmission", "reviewSubmissions")
+    if submission.attributes["state"] not in {"READY_FOR_REVIEW", "UNRESOLVED_ISSUES"}:
+        raise ApiError(
+            Errors.entity_error(
+                f"Items cannot be added to a submission in state {submission.attributes['state']}."
+            )
+        )
+    version = call.require_related("appStoreVersion", "appStoreVersions")
+    for item in team.items_of(submission):
+        if item.relationships.get("appStoreVersion") == ("appStoreVersions", version.id):
+            raise ApiError(Errors.entity_error("The version is already an item of this submission."))
+    builds = team.related(version, "build")
+    if builds and builds[0].attributes["processingState"] != "VALID":
+        raise ApiError(Errors.build_not_processed())
+    problems = review_problems(team, version)
+    if problems:
+        associated: dict[str, list[Any]] = {f"/v1/appStoreVersions/{version.id}": problems}
+        raise ApiError(
+            Errors.state_invalid(
+                f"appStoreVersions with id '{version.id}' is not in valid state.", associated
+            )
+        )
+    item = team.add(
+        Resource(
+            "reviewSubmissionItems",
+            team.new_id("reviewSubmissionItems"),
+            {"state": "READY_FOR_REVIEW"},
+            {
+                "reviewSubmission": ("reviewSubmissions", submission.id),
+                "appStoreVersion": ("appStoreVersions", version.id),
+            },
+        )
+    )
+    submission.relationships["appStoreVersionForReview"] = ("appStoreVersions", version.id)
+    return created(call, item)
+
+
+@handles("DELETE", "/v1/reviewSubmissionItems/{id}")
+def remove_item(call: Call) -> Reply:
+    item = call.find("reviewSubmissionItems")
+    call.team.remove("reviewSubmissionItems", item.id)
+    return no_content()

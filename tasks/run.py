@@ -1,0 +1,40 @@
+"""The run's own record: its start and end in the audit trail, the summary artifact, the closing checkpoint."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+
+from ascflow.audit import Action
+from ascflow.audit.events import Outcome
+from ascflow.pipeline.summary import RunSummary
+from tasks.support import context
+
+
+@task(name="record-run-start")
+def record_run_start(tenant: str) -> int:
+    """Cached within the run, so a resumed run does not record its start again."""
+    return context(tenant).record(Action.RUN_STARTED, "success").seq
+
+
+@task(name="record-run-end")
+def record_run_end(tenant: str, outcome: Outcome, error_code: str | None = None) -> int:
+    ctx = context(tenant)
+    position = ctx.record(Action.RUN_FINISHED, outcome, error_code=error_code)
+    ctx.audit.checkpoint(reason="run-end")
+    return position.seq
+
+
+@task(name="publish-summary")
+def publish_summary(summary: RunSummary) -> None:
+    create_markdown_artifact(
+        markdown=summary.markdown(),
+        key=artifact_key(summary.tenant, summary.bundle_id),
+        description=f"Onboarding of {summary.bundle_id} for {summary.tenant}",
+    )
+
+
+def artifact_key(tenant: str, bundle_id: str) -> str:
+    """Artifact keys allow lowercase letters, digits and dashes; one key per app keeps a history of runs."""
+    slug = "".join(c if c.isalnum() else "-" for c in f"{tenant}-{bundle_id}".lower())
+    return f"onboarding-{slug}"[:100]
