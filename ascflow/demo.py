@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from prefect.client.schemas.objects import FlowRun
 from pydantic import SecretStr
 
 from ascflow.audit import Actor, open_audit_log
@@ -30,6 +29,7 @@ from ascflow.audit.verify import verify_log
 from ascflow.custody import CustodyInput, open_custody
 from ascflow.local_prefect import LocalPrefect
 from ascflow.pipeline.request import BuildSource, Invitee, OnboardingRequest, ReviewContact
+from ascflow.runs import start_onboarding
 from ascflow.settings import Settings
 from ascflow.simulator.scenario import AppSpec, Delays, Scenario, VersionSpec
 from ascflow.simulator.server import SimulatorServer
@@ -161,7 +161,8 @@ def run_demo(workdir: Path | None = None, echo: Echo = print) -> int:
             echo(
                 f"  the customer made Admin key {key_id}; Apple accepts it only after {ACCESS_DELAY_WALL_SECONDS:.0f} s"
             )
-            run = _start_run(prefect, request)
+            with prefect.client() as client:
+                run = start_onboarding(client, request, idempotency_key=f"demo:{request.custody_id}")
             echo(f"  onboarding run {run.name} ({run.id}) started\n")
             state = _follow(prefect, str(run.id), audit, echo)
             summary = _artifact(prefect, str(run.id))
@@ -180,17 +181,6 @@ def run_demo(workdir: Path | None = None, echo: Echo = print) -> int:
     ok = state == "COMPLETED" and report.ok
     echo(f"\n{'Done' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s.")
     return 0 if ok else 1
-
-
-def _start_run(prefect: LocalPrefect, request: OnboardingRequest) -> FlowRun:
-    """As another system would: through Prefect's API, with an idempotency key (a repeat returns this run)."""
-    with prefect.client() as client:
-        deployment = client.read_deployment_by_name("onboard-app/onboard-app")
-        return client.create_flow_run_from_deployment(
-            deployment.id,
-            parameters={"request": request.model_dump(mode="json")},
-            idempotency_key=f"demo:{request.tenant}:{request.bundle_id}:{request.custody_id}",
-        )
 
 
 def _follow(prefect: LocalPrefect, run_id: str, audit: Any, echo: Echo) -> str:

@@ -82,7 +82,12 @@ def publish(ctx: StepContext, custody_id: str, request: OnboardingRequest) -> Pu
         ctx.record(Action.BUILD_PROCESSED, "success", apple_type="builds", apple_id=build_id)
 
         version = ensure_version(
-            client, app_id=app_id, version_string=request.version, build_id=build_id, platform=platform
+            client,
+            app_id=app_id,
+            version_string=request.version,
+            build_id=build_id,
+            platform=platform,
+            release_type=request.release_type,
         )
         version_id = version.version.id
         localizations = ensure_localizations(client, version_id, request.whats_new)

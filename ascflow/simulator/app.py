@@ -20,7 +20,7 @@ from ascflow.simulator.routes.builds import UPLOAD_PATH, PartRejected, receive_p
 from ascflow.simulator.routing import HANDLERS, Call, Reply
 from ascflow.simulator.scenario import Scenario
 from ascflow.simulator.spec import load_spec
-from ascflow.simulator.state import Team, build_team
+from ascflow.simulator.state import ApiKeyRecord, Team, build_team
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -171,7 +171,13 @@ class Simulator:
         return reply.status, reply.body, {**rate, **reply.headers}
 
     def _dispatch(
-        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes, key: Any
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        headers: dict[str, str],
+        body: bytes,
+        key: ApiKeyRecord,
     ) -> Reply:
         matched = self.spec.match(path)
         if matched is None:

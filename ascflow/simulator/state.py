@@ -126,28 +126,30 @@ class Team:
 
     # ---- moving state ----
     def advance(self) -> None:
-        """Move every Apple-side process whose time has come (called before each request is handled)."""
+        """Move every Apple-side process whose time has come (called before each request is handled).
+
+        Each step is timed from when the previous one was due, not from when someone looked, so a long gap
+        between requests moves a process through all the steps it would have taken.
+        """
         now = self.now()
         delays = self.scenario.delays
         for upload in self.all("buildUploads"):
             due = upload.hidden.get("due")
             if upload.attributes["state"]["state"] == "PROCESSING" and due is not None and due <= now:
-                self._complete_upload(upload, now)
+                self._complete_upload(upload, due)
         for build in self.all("builds"):
             due = build.hidden.get("due")
             if build.attributes["processingState"] == "PROCESSING" and due is not None and due <= now:
                 build.attributes["processingState"] = "VALID"
         for submission in self.all("reviewSubmissions"):
-            state = submission.attributes["state"]
-            due = submission.hidden.get("due")
-            if due is None or due > now:
-                continue
-            if state == "WAITING_FOR_REVIEW":
-                self._set_submission(submission, "IN_REVIEW", due + delays.review_seconds)
-            elif state == "IN_REVIEW":
-                self._finish_review(submission)
-            elif state == "CANCELING":
-                self._set_submission(submission, "COMPLETE", None)
+            while (due := submission.hidden.get("due")) is not None and due <= now:
+                state = submission.attributes["state"]
+                if state == "WAITING_FOR_REVIEW":
+                    self._set_submission(submission, "IN_REVIEW", due + delays.review_seconds)
+                elif state == "IN_REVIEW":
+                    self._finish_review(submission)
+                else:  # CANCELING
+                    self._set_submission(submission, "COMPLETE", None)
 
     def _complete_upload(self, upload: Resource, now: float) -> None:
         upload.attributes["state"]["state"] = "COMPLETE"

@@ -198,6 +198,23 @@ def test_version_is_created_once_and_holds_our_build(apple: Apple, ipa: Path) ->
     assert apple.writes("POST", "/v1/appStoreVersions") == 1
 
 
+def test_release_type_is_set_once(apple: Apple, ipa: Path) -> None:
+    app_id, build_id = prepared(apple, ipa)
+    first = ensure_version(
+        apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id, release_type="MANUAL"
+    )
+    again = ensure_version(
+        apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id, release_type="MANUAL"
+    )
+    assert first.version.attributes.release_type == "MANUAL"
+    assert again.version.attributes.release_type == "MANUAL"
+    changed = ensure_version(
+        apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id, release_type="AFTER_APPROVAL"
+    )
+    assert changed.version.attributes.release_type == "AFTER_APPROVAL"
+    assert apple.writes("PATCH", f"/v1/appStoreVersions/{first.version.id}") == 1
+
+
 def test_an_editable_version_is_reused_and_renamed(make_apple: Callable[..., Apple], ipa: Path) -> None:
     apple = make_apple(
         apps=[

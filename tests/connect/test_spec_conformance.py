@@ -131,9 +131,9 @@ OPERATIONS: dict[str, Callable[[AppStoreConnect], object]] = {
     "versions.list_for_app": lambda c: c.versions.list_for_app(app_id="A1", platform=Platform.IOS),
     "versions.get": lambda c: c.versions.get("V1"),
     "versions.create": lambda c: c.versions.create(
-        app_id="A1", platform=Platform.IOS, version_string="1.2.0"
+        app_id="A1", platform=Platform.IOS, version_string="1.2.0", release_type="AFTER_APPROVAL"
     ),
-    "versions.set_version_string": lambda c: c.versions.set_version_string("V1", "1.2.1"),
+    "versions.update": lambda c: c.versions.update("V1", version_string="1.2.1", release_type="MANUAL"),
     "versions.build_id": lambda c: c.versions.build_id("V1"),
     "versions.attach_build": lambda c: c.versions.attach_build("V1", "BU1"),
     "localizations.list_for_version": lambda c: c.localizations.list_for_version("V1"),

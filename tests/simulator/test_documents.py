@@ -164,3 +164,17 @@ def test_control_api_is_not_under_v1(simulator: RunningSimulator) -> None:
     response = simulator.client().get("/v1/_simulator/requests")
     assert response.status_code == 404
     assert httpx.get(f"{simulator.base_url}/_simulator/requests").status_code == 200
+
+
+def test_a_dotted_filter_looks_at_related_resources(simulator: RunningSimulator) -> None:
+    api = simulator.client()
+    params = {"filter[appStoreVersions.platform]": "IOS"}
+    assert api.get("/v1/apps", params=params).json()["data"] == []
+    api.post(
+        "/v1/appStoreVersions",
+        json=body(
+            "appStoreVersions", {"platform": "IOS", "versionString": "1.0"}, app=("apps", simulator.app_id)
+        ),
+    )
+    assert [a["id"] for a in api.get("/v1/apps", params=params).json()["data"]] == [simulator.app_id]
+    assert api.get("/v1/apps", params={"filter[appStoreVersions.platform]": "TV_OS"}).json()["data"] == []

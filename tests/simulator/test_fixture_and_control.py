@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.fixtures.simulator import DEFAULT_APP_ID, DEFAULT_BUNDLE_ID, RunningSimulator
+from tests.fixtures.simulator import DEFAULT_APP_ID, DEFAULT_BUNDLE_ID, RunningSimulator, SpecChecks
 from tests.simulator.helpers import body
 
 
@@ -85,3 +85,15 @@ def test_missing_agreements_forbid_every_write(simulator: RunningSimulator) -> N
     assert response.status_code == 403
     assert response.json()["errors"][0]["code"] == "FORBIDDEN.REQUIRED_AGREEMENTS_MISSING_OR_EXPIRED"
     assert api.get(f"/v1/apps/{simulator.app_id}/appStoreVersions").status_code == 200
+
+
+def test_the_spec_check_catches_a_response_that_breaks_the_schema() -> None:
+    checks = SpecChecks()
+    request = httpx.Request("GET", "http://127.0.0.1/v1/apps")
+    checks(httpx.Response(200, json={"data": [{"type": "apps"}]}, request=request))  # no id, no links
+    checks(
+        httpx.Response(404, json={"errors": [{"code": "PATH_ERROR"}]}, request=request)
+    )  # no status, title
+    checks(httpx.Response(200, json={"data": [], "links": {"self": "http://x/v1/apps"}}, request=request))
+    assert checks.count == 3
+    assert len(checks.failures) == 2

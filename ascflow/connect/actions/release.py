@@ -17,6 +17,7 @@ from ascflow.connect.models import (
     AppStoreVersionLocalization,
     Platform,
 )
+from ascflow.connect.resources.versions import ReleaseType
 
 
 class VersionNotEditable(ActionFailed):
@@ -38,8 +39,10 @@ def ensure_version(
     version_string: str,
     build_id: str,
     platform: Platform = Platform.IOS,
+    release_type: ReleaseType | None = None,
 ) -> EnsuredVersion:
-    """Reuse the platform's one editable version (renamed if needed) or create it; attach the build."""
+    """Reuse the platform's one editable version (renamed if needed) or create it; attach the build and set
+    how it is released after approval."""
     versions = client.versions.list_for_app(app_id=app_id, platform=platform)
     settled = next(
         (
@@ -71,15 +74,23 @@ def ensure_version(
     found = editable(versions)
     created = found is None
     version = found or create_once(
-        lambda: client.versions.create(app_id=app_id, platform=platform, version_string=version_string),
+        lambda: client.versions.create(
+            app_id=app_id, platform=platform, version_string=version_string, release_type=release_type
+        ),
         lambda: editable(client.versions.list_for_app(app_id=app_id, platform=platform)),
     )
     version_id = version.id
     renamed = version.attributes.version_string != version_string
     if renamed:
         update_once(
-            lambda: client.versions.set_version_string(version_id, version_string),
+            lambda: client.versions.update(version_id, version_string=version_string),
             lambda: client.versions.get(version_id).attributes.version_string == version_string,
+        )
+        version = client.versions.get(version_id)
+    if release_type is not None and version.attributes.release_type != release_type:
+        update_once(
+            lambda: client.versions.update(version_id, release_type=release_type),
+            lambda: client.versions.get(version_id).attributes.release_type == release_type,
         )
         version = client.versions.get(version_id)
     attached = client.versions.build_id(version_id) != build_id

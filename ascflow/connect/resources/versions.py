@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 from ascflow.connect.errors import NotFound
 from ascflow.connect.models import (
@@ -16,6 +17,9 @@ from ascflow.connect.models import (
 )
 from ascflow.connect.resources.base import ResourceGroup, linkage, request_document
 
+# SCHEDULED needs a date ascflow does not ask for; the pipeline offers the other two.
+ReleaseType = Literal["MANUAL", "AFTER_APPROVAL"]
+
 
 class AppStoreVersions(ResourceGroup):
     def list_for_app(self, *, app_id: str, platform: Platform) -> list[AppStoreVersion]:
@@ -27,17 +31,25 @@ class AppStoreVersions(ResourceGroup):
     def get(self, version_id: str) -> AppStoreVersion:
         return parse_one(AppStoreVersion, self._session.get(f"/v1/appStoreVersions/{version_id}"))
 
-    def create(self, *, app_id: str, platform: Platform, version_string: str) -> AppStoreVersion:
+    def create(
+        self, *, app_id: str, platform: Platform, version_string: str, release_type: ReleaseType | None = None
+    ) -> AppStoreVersion:
+        attributes: dict[str, object] = {"platform": platform.value, "versionString": version_string}
+        if release_type is not None:
+            attributes["releaseType"] = release_type
         body = request_document(
-            "appStoreVersions",
-            attributes={"platform": platform.value, "versionString": version_string},
-            relationships={"app": linkage("apps", app_id)},
+            "appStoreVersions", attributes=attributes, relationships={"app": linkage("apps", app_id)}
         )
         return parse_one(AppStoreVersion, self._session.post("/v1/appStoreVersions", body))
 
-    def set_version_string(self, version_id: str, version_string: str) -> AppStoreVersion | None:
+    def update(
+        self, version_id: str, *, version_string: str | None = None, release_type: ReleaseType | None = None
+    ) -> AppStoreVersion | None:
+        attributes = {"versionString": version_string, "releaseType": release_type}
         body = request_document(
-            "appStoreVersions", id_=version_id, attributes={"versionString": version_string}
+            "appStoreVersions",
+            id_=version_id,
+            attributes={k: v for k, v in attributes.items() if v is not None},
         )
         document = self._session.patch(f"/v1/appStoreVersions/{version_id}", body)
         return parse_one(AppStoreVersion, document) if document else None

@@ -1,5 +1,5 @@
 """One module per domain; importing them registers their handlers."""
 
-from ascflow.simulator.routes import builds, people, provisioning, reads, review
+from . import builds, people, provisioning, reads, review
 
 __all__ = ["builds", "people", "provisioning", "reads", "review"]

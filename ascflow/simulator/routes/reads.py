@@ -54,6 +54,12 @@ def matches(call: Call, resource: Resource, key: str, values: list[str]) -> bool
         )
     if key in resource.hidden:
         return _text(resource.hidden[key]) in values
+    if "." in key:  # filter[appStoreVersions.platform]: any related resource's attribute
+        relationship, attribute = key.split(".", 1)
+        return any(
+            _text(other.attributes.get(attribute)) in values
+            for other in call.team.related(resource, relationship)
+        )
     refs = call.team.related_refs(resource, key)
     return any(ref[1] in values for ref in refs)
 
