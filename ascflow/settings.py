@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     kms_key_id: str | None = None
     custody_bucket: str | None = None
     audit_bucket: str | None = None
+    audit_object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE"] = "COMPLIANCE"
+    audit_retention_days: int = Field(
+        default=2555, ge=1, description="Object Lock retention of each audit object."
+    )
     # How the pipeline waits on Apple. Apple takes minutes to hours; the simulator's time scale shrinks that.
     poll_interval_seconds: float = Field(
         default=60.0, gt=0, description="Between reads of a build or upload."

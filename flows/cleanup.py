@@ -8,6 +8,7 @@ from prefect.artifacts import create_table_artifact
 from ascflow.audit import Actor
 from ascflow.pipeline.teardown import ReceiptSummary
 from tasks.credentials import destroy, destroy_all_expired
+from tasks.run import seal_audit_trail
 
 SWEEP = Actor(kind="schedule", id="credential-cleanup")
 
@@ -15,6 +16,7 @@ SWEEP = Actor(kind="schedule", id="credential-cleanup")
 @flow(name="credential-cleanup")
 def cleanup_expired_credentials() -> list[ReceiptSummary]:
     receipts = destroy_all_expired(SWEEP)
+    seal_audit_trail()
     if receipts:
         create_table_artifact(
             table=[_row(receipt) for receipt in receipts],

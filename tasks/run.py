@@ -25,6 +25,12 @@ def record_run_end(tenant: str, outcome: Outcome, error_code: str | None = None)
     return position.seq
 
 
+@task(name="seal-audit-trail")
+def seal_audit_trail() -> int:
+    """A signed checkpoint on every sweep, busy or idle: a gap in the trail's checkpoints is itself a signal."""
+    return context("ascflow").audit.checkpoint(reason="schedule").size
+
+
 @task(name="publish-summary")
 def publish_summary(summary: RunSummary) -> None:
     create_markdown_artifact(

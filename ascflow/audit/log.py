@@ -85,7 +85,13 @@ def backend_from_settings(settings: Settings) -> AuditBackend:
         raise AuditConfigError(
             "ASCFLOW_AUDIT_BACKEND=s3 needs ASCFLOW_AUDIT_BUCKET (a bucket with Object Lock)"
         )
-    return S3Backend.from_endpoint(settings.aws_endpoint_url, settings.aws_region, settings.audit_bucket)
+    return S3Backend.from_endpoint(
+        settings.aws_endpoint_url,
+        settings.aws_region,
+        settings.audit_bucket,
+        retention_mode=settings.audit_object_lock_mode,
+        retention_days=settings.audit_retention_days,
+    )
 
 
 def signing_key_from_settings(settings: Settings) -> ServiceKey:

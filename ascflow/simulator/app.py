@@ -30,6 +30,8 @@ Send = Callable[[Message], Awaitable[None]]
 ADMIN_ONLY = ("/v1/users", "/v1/userInvitations", "/v1/certificates")
 NEEDS_AGREEMENTS = ("/v1/bundleIds", "/v1/certificates", "/v1/profiles")
 WRITES = {"POST", "PATCH", "DELETE", "PUT"}
+# A presigned URL's signature is a credential for that part: the log keeps the fact, not the value.
+SIGNATURE = "Signature"
 
 
 class ConnectionDropped(Exception):
@@ -89,7 +91,10 @@ class Simulator:
             status, payload = handle_control(self, method, path, body)
             await _send(send, status, payload, {})
             return
-        entry = LogEntry(method, path, query, None, key_id_of(headers.get("authorization")), time.time())
+        logged_query = {k: "<redacted>" if k == SIGNATURE else v for k, v in query.items()}
+        entry = LogEntry(
+            method, path, logged_query, None, key_id_of(headers.get("authorization")), time.time()
+        )
         self.log.append(entry)
         faults = self.team.faults.draw(method, path)
         if faults:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
+from cryptography.hazmat.primitives import serialization
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ascflow.simulator.faults import FaultPlan
@@ -40,6 +41,24 @@ class KeySpec(_Strict):
         if (self.public_key_pem is None) == (self.p8_path is None):
             raise ValueError(f"key {self.key_id}: give exactly one of public_key_pem or p8_path")
         return self
+
+    def public_pem(self) -> str:
+        """The public half Apple keeps; from a .p8 only the public key is derived (the private one is dropped)."""
+        if self.public_key_pem is not None:
+            return self.public_key_pem
+        assert self.p8_path is not None
+        try:
+            private = serialization.load_pem_private_key(self.p8_path.read_bytes(), password=None)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ScenarioError(
+                f"key {self.key_id}: cannot load p8_path {self.p8_path} ({type(exc).__name__}); give the path of "
+                "an AuthKey_<KEYID>.p8 file (PEM, PKCS#8 EC P-256)"
+            ) from exc
+        return (
+            private.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
 
 
 class VersionSpec(_Strict):
@@ -128,4 +147,8 @@ class Scenario(_Strict):
         for key in scenario.keys:
             if key.p8_path is not None and not key.p8_path.is_absolute():
                 key.p8_path = path.parent / key.p8_path
+            try:
+                key.public_pem()
+            except ScenarioError as exc:
+                raise ScenarioError(f"scenario file {path}: {exc}") from exc
         return scenario

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import threading
@@ -24,6 +25,11 @@ class _QuietDrops(logging.Filter):
         return "without starting response" not in record.getMessage()
 
 
+@functools.cache
+def _quiet_drops() -> None:
+    logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+
+
 def config(
     app: Simulator, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning"
 ) -> uvicorn.Config:
@@ -41,7 +47,7 @@ def config(
 
 def serve_forever(scenario: Scenario, *, host: str, port: int) -> None:
     """Serve in the foreground until interrupted (the `ascflow simulator` command)."""
-    logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+    _quiet_drops()
     uvicorn.Server(config(create_app(scenario), host=host, port=port, log_level="info")).run()
 
 
@@ -78,7 +84,7 @@ class SimulatorServer:
             self._socket.close()
 
     def start(self) -> SimulatorServer:
-        logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+        _quiet_drops()
         self._thread.start()
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while not self._server.started:

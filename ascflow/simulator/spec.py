@@ -109,6 +109,12 @@ def _check_value(name: str, value: str, schema: dict[str, Any]) -> None:
         if number < schema.get("minimum", 1):
             raise ApiError(Errors.parameter_invalid(name, f"'{value}' is below the minimum allowed value"))
         return
+    if schema.get("type") == "boolean":
+        if value not in {"true", "false"}:
+            raise ApiError(
+                Errors.parameter_invalid(name, f"'{value}' is not a valid boolean: use true or false")
+            )
+        return
     allowed = schema.get("items", {}).get("enum") or schema.get("enum")
     if allowed is None:
         return

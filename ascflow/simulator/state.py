@@ -285,18 +285,9 @@ def build_team(scenario: Scenario, clock: SimClock | None = None) -> Team:
     team.faults = scenario.faults.model_copy(deep=True)
     team.faults.model_post_init(None)
     for key in scenario.keys:
-        pem = key.public_key_pem
-        if key.p8_path is not None:
-            private = serialization.load_pem_private_key(key.p8_path.read_bytes(), password=None)
-            pem = (
-                private.public_key()
-                .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-                .decode()
-            )
-        assert pem is not None
         team.add_key(
             key.key_id,
-            pem,
+            key.public_pem(),
             issuer_id=key.issuer_id,
             role=key.role,
             active_after_seconds=key.active_after_seconds,

@@ -119,3 +119,9 @@ def test_the_request_log_names_the_key_but_never_holds_the_token(simulator: Runn
     raw = httpx.get(f"{simulator.base_url}/_simulator/requests").text
     assert token not in raw
     assert token.split(".")[2] not in raw
+
+
+def test_token_expiry_follows_the_wall_clock_when_apple_time_is_scaled(simulator: RunningSimulator) -> None:
+    api = simulator.client()  # a 15-minute token; at 36000x, 0.1 s is an Apple hour
+    time.sleep(0.1)
+    assert api.get("/v1/apps").status_code == 200

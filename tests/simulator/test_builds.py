@@ -39,6 +39,7 @@ def test_upload_parts_point_back_at_the_simulator_and_need_no_jwt(sim: RunningSi
     parts = [e for e in sim.control.requests() if e.path.startswith("/_upload/")]
     assert len(parts) == 3
     assert {e.key_id for e in parts} == {None}
+    assert {e.query["Signature"] for e in parts} == {"<redacted>"}
 
 
 def test_a_part_of_the_wrong_length_or_offset_or_signature_is_refused(sim: RunningSimulator) -> None:

@@ -73,6 +73,7 @@ def test_a_p8_path_is_read_relative_to_the_scenario_file(tmp_path: Path, start_s
         ("keys: [{key_id: ABCDEFGHIJ}]", "give exactly one of public_key_pem or p8_path"),
         ("time_scale: 0", "time_scale"),
         ("apps: [{: ", "cannot read scenario file"),
+        ("keys: [{key_id: ABCDEFGHIJ, p8_path: AuthKey_missing.p8}]", "cannot load p8_path"),
     ],
 )
 def test_a_bad_scenario_names_the_file_and_the_field(tmp_path: Path, content: str, named: str) -> None:
