@@ -1,4 +1,4 @@
-"""The `ascflow` command. Each area registers its own sub-commands here."""
+"""ascflow: publish an iOS app with a customer's App Store Connect key, then destroy the key, provably."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ascflow.audit.cli import audit_app
 from ascflow.custody.cli import custody_app
 from ascflow.simulator.cli import run_simulator
 
+# Each area (simulator, custody, audit, intake) registers its own sub-commands here.
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.command("simulator")(run_simulator)
 app.add_typer(custody_app, name="custody")

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APPLE_API_URL = "https://api.appstoreconnect.apple.com"
@@ -48,6 +48,25 @@ class Settings(BaseSettings):
         default=[15.0, 30.0, 60.0],
         description="In-process re-checks of a key Apple does not accept yet, before the run suspends.",
     )
+    # The intake page and operator API (ascflow.intake).
+    intake_public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where customers reach the intake page; links start here.",
+    )
+    intake_operator_token: SecretStr | None = Field(
+        default=None, description="Bearer token of the operator API; the API refuses every call without one."
+    )
+    intake_link_hours: float = Field(default=7 * 24.0, gt=0, description="Lifetime of a customer's link.")
+    intake_max_request_bytes: int = Field(
+        default=100 * 1024 * 1024, gt=0, description="Largest upload request (customers are told 100 MB)."
+    )
+    intake_max_key_bytes: int = Field(
+        default=4096, gt=0, le=16 * 1024, description="Largest .p8 part; Apple's keys are ~260 bytes."
+    )
+
+    @property
+    def intake_dir(self) -> Path:
+        return self.data_dir / "intake"
 
     @property
     def custody_dir(self) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Literal
 
 from pydantic import BaseModel
@@ -11,12 +12,15 @@ from pydantic import BaseModel
 from ascflow.audit import Action
 from ascflow.connect import (
     AgreementsMissing,
+    ApiKey,
     AppStoreConnect,
     InvalidCredentialsInput,
     NotAuthorized,
     RoleInsufficient,
+    Session,
 )
 from ascflow.connect.actions.apps import find_app
+from ascflow.connect.retry import RetryPolicy
 from ascflow.pipeline.context import StepContext
 
 Verdict = Literal["works", "invalid_key", "role_too_low", "agreements_missing", "not_active_yet"]
@@ -92,8 +96,22 @@ def check_credentials(
 
 
 def _check_once(ctx: StepContext, custody_id: str, bundle_id: str) -> CredentialCheck:
+    return classify(lambda: ctx.apple(custody_id), bundle_id)
+
+
+def classify_key(
+    key: ApiKey, base_url: str, bundle_id: str, *, retry: RetryPolicy | None = None
+) -> CredentialCheck:
+    """The same verdict for a key not yet in custody: what the intake page tells the customer at once."""
+    return classify(lambda: AppStoreConnect(Session(key, base_url=base_url, retry=retry)), bundle_id)
+
+
+def classify(
+    connect: Callable[[], AbstractContextManager[AppStoreConnect]], bundle_id: str
+) -> CredentialCheck:
+    """The one way a key is judged: probe with the client `connect` opens, and map Apple's answer."""
     try:
-        with ctx.apple(custody_id) as client:
+        with connect() as client:
             return CredentialCheck(verdict="works", app_id=_probe(client, bundle_id))
     except InvalidCredentialsInput:
         return CredentialCheck(verdict="invalid_key", apple_code=None)

@@ -239,7 +239,7 @@ class Errors:
     def build_not_processed() -> tuple[int, Json]:
         return error(
             422,
-            "ENTITY_UNPROCESSABLE.BUILD_NOT_PROCESSED",
+            "ENTITY_UNPROCESSABLE",
             "The request entity is not processable",
             "The build is not in a valid processing state for this operation.",
             source={"pointer": "/data/relationships/build"},
