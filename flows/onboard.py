@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from prefect import Flow, flow
@@ -38,7 +39,7 @@ class CredentialsRejected(ActionFailed):
 def onboard_app(request: OnboardingRequest) -> RunSummary:
     record_run_start(request.tenant)
     summary = RunSummary(
-        tenant=request.tenant, bundle_id=request.bundle_id, version=request.version, run_id=""
+        tenant=request.tenant, bundle_id=request.bundle_id, version=request.version, run_id=run_id()
     )
     custody_id = request.custody_id or await_credentials(request)
     with one_run_per_app(request):
@@ -50,13 +51,13 @@ def onboard_app(request: OnboardingRequest) -> RunSummary:
         if request.destroy_credentials == "after_review":
             summary.review = await_review(request, custody_id, summary.publish.result.submission_id)
     summary.receipt = destroy(request.tenant, custody_id)
-    summary.run_id = record_summary(summary)
+    record_summary(summary)
     return summary
 
 
 def await_credentials(request: OnboardingRequest) -> str:
     arrived = suspend_until_resumed(
-        Waiting(kind="credentials", tenant=request.tenant, bundle_id=request.bundle_id, since=now()),
+        Waiting.of(request, "credentials"),
         CredentialsArrived,
         key="await-credentials",
         description=explain_credentials_wait(request.tenant, request.bundle_id),
@@ -66,7 +67,9 @@ def await_credentials(request: OnboardingRequest) -> str:
 
 
 def await_access(request: OnboardingRequest, custody_id: str) -> Step[CredentialCheck]:
-    deadline = now().timestamp() + request.access_wait_hours * 3600
+    # A resumed run starts again from the top: the limit counts from the first wait, not from this execution.
+    first_wait = next((w.since for w in waits_of_this_run() if w.kind == "access"), now())
+    deadline = first_wait.timestamp() + request.access_wait_hours * 3600
     attempt = 0
     while True:
         check = validate_credentials(request.tenant, custody_id, request.bundle_id)
@@ -80,16 +83,10 @@ def await_access(request: OnboardingRequest, custody_id: str) -> Step[Credential
             )
         attempt += 1
         suspend_until_resumed(
-            Waiting(
-                kind="access",
-                tenant=request.tenant,
-                bundle_id=request.bundle_id,
-                custody_id=custody_id,
-                since=now(),
-            ),
+            Waiting.of(request, "access", custody_id=custody_id),
             ResumeCheck,
             key=f"await-access-{attempt}",
-            description=explain_access_wait(verdict.verdict, verdict.next_step, None),
+            description=explain_access_wait(verdict.verdict, verdict.next_step),
             timeout_seconds=max(1, math.ceil(deadline - now().timestamp())),
         )
 
@@ -102,14 +99,7 @@ def await_review(request: OnboardingRequest, custody_id: str, submission_id: str
             return status
         attempt += 1
         suspend_until_resumed(
-            Waiting(
-                kind="review",
-                tenant=request.tenant,
-                bundle_id=request.bundle_id,
-                custody_id=custody_id,
-                submission_id=submission_id,
-                since=now(),
-            ),
+            Waiting.of(request, "review", custody_id=custody_id, submission_id=submission_id),
             ResumeCheck,
             key=f"await-review-{attempt}",
             description=explain_review_wait(submission_id, status.result.state),
@@ -117,12 +107,10 @@ def await_review(request: OnboardingRequest, custody_id: str, submission_id: str
         )
 
 
-def record_summary(summary: RunSummary) -> str:
-    summary.run_id = run_id()
+def record_summary(summary: RunSummary) -> None:
     summary.waits = [f"{w.kind}, since {w.since:%Y-%m-%d %H:%M:%S} UTC" for w in waits_of_this_run()]
     publish_summary(summary)
     record_run_end(summary.tenant, "success")
-    return summary.run_id
 
 
 @onboard_app.on_failure
@@ -133,8 +121,10 @@ def record_failure(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -
 
 
 def _error_code(state: State[Any]) -> str:
+    """Apple's code (or ours) in the audit trail's alphabet; never the error's text."""
     try:
         state.result()
     except Exception as error:
-        return getattr(error, "code", None) or type(error).__name__.upper()
+        code = str(getattr(error, "code", None) or type(error).__name__)
+        return re.sub(r"[^A-Z0-9_.]", "_", code.upper())[:120]
     return "FAILED"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from ascflow.pipeline.request import OnboardingRequest
 
 WaitKind = Literal["credentials", "access", "review"]
 
@@ -19,6 +21,24 @@ class Waiting(BaseModel):
     custody_id: str | None = None
     submission_id: str | None = None
     since: datetime
+
+    @classmethod
+    def of(
+        cls,
+        request: OnboardingRequest,
+        kind: WaitKind,
+        *,
+        custody_id: str | None = None,
+        submission_id: str | None = None,
+    ) -> Waiting:
+        return cls(
+            kind=kind,
+            tenant=request.tenant,
+            bundle_id=request.bundle_id,
+            custody_id=custody_id,
+            submission_id=submission_id,
+            since=datetime.now(UTC),
+        )
 
     @staticmethod
     def input_key(pause_key: str) -> str:
@@ -40,10 +60,9 @@ class ResumeCheck(BaseModel):
     checked_by: str = Field(default="operator", max_length=64, description="Who resumed the run.")
 
 
-def explain_access_wait(verdict: str, next_step: str, key_id: str | None) -> str:
-    key = f" `{key_id}`" if key_id else ""
+def explain_access_wait(verdict: str, next_step: str) -> str:
     return (
-        f"### Waiting for Apple to accept the customer's key{key}\n\n"
+        "### Waiting for Apple to accept the customer's key\n\n"
         f"Apple's answer: **{verdict.replace('_', ' ')}**.\n\n"
         f"What the customer must do: {next_step}\n\n"
         "The `access-poller` deployment checks the key on its schedule and resumes this run when it works. "
