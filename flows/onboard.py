@@ -35,6 +35,10 @@ class CredentialsRejected(ActionFailed):
     """Apple will never accept this key for onboarding; it was destroyed at once."""
 
 
+class AccessNotGranted(ActionFailed):
+    """The wait for Apple to accept the key reached the request's limit."""
+
+
 @flow(name="onboard-app", persist_result=True, log_prints=False)
 def onboard_app(request: OnboardingRequest) -> RunSummary:
     record_run_start(request.tenant)
@@ -81,13 +85,20 @@ def await_access(request: OnboardingRequest, custody_id: str) -> Step[Credential
             raise CredentialsRejected(
                 f"Apple refused the key: {verdict.verdict}.", next_step=verdict.next_step
             )
+        remaining = deadline - now().timestamp()
+        if remaining <= 0:
+            raise AccessNotGranted(
+                f"Apple still refuses the key ({verdict.verdict}) after {request.access_wait_hours:g} hours.",
+                next_step=verdict.next_step
+                + " Then start a new run (the key stays in custody until it expires).",
+            )
         attempt += 1
         suspend_until_resumed(
             Waiting.of(request, "access", custody_id=custody_id),
             ResumeCheck,
             key=f"await-access-{attempt}",
             description=explain_access_wait(verdict.verdict, verdict.next_step),
-            timeout_seconds=max(1, math.ceil(deadline - now().timestamp())),
+            timeout_seconds=math.ceil(remaining),
         )
 
 
