@@ -93,7 +93,9 @@ class LinkSigner:
             expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
         )
 
-    def form_token(self, onboarding_id: str, form_nonce: str, browser_secret: str, lifetime: timedelta) -> str:
+    def form_token(
+        self, onboarding_id: str, form_nonce: str, browser_secret: str, lifetime: timedelta
+    ) -> str:
         """The CSRF token of one rendered form: bound to the onboarding, the form and the browser's cookie."""
         payload = {
             "aud": FORM_AUDIENCE,
@@ -108,7 +110,11 @@ class LinkSigner:
         """The form's nonce when the token is ours, unexpired, for this onboarding and this browser."""
         try:
             payload = jwt.decode(
-                token, self._secret, algorithms=["HS256"], audience=FORM_AUDIENCE, options={"require": ["exp"]}
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                audience=FORM_AUDIENCE,
+                options={"require": ["exp"]},
             )
         except jwt.PyJWTError:
             return None

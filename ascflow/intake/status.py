@@ -1,0 +1,163 @@
+"""Where an onboarding stands, in the customer's words: from the run's state in Prefect and the audit trail.
+
+The same view feeds the customer's status page and the operator API's list, so both say the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from prefect.client.orchestration import SyncPrefectClient
+from prefect.client.schemas.objects import FlowRun, StateType
+
+from ascflow.audit import Action, AuditLog, AuditRecord
+from ascflow.custody import Custody, DeletionReceipt
+from ascflow.intake.onboardings import Onboarding
+from ascflow.pipeline.waiting import Waiting
+
+STEP_LABELS: dict[Action, str] = {
+    Action.RUN_STARTED: "Onboarding started",
+    Action.CREDENTIALS_DEPOSITED: "Your key was received and encrypted",
+    Action.CREDENTIALS_VALIDATED: "Your key was checked with Apple",
+    Action.ACCESS_WAITING: "Waiting for Apple to accept your key",
+    Action.ACCESS_GRANTED: "Apple accepted your key",
+    Action.SIGNING_BUNDLE_ID_ENSURED: "Bundle ID checked",
+    Action.SIGNING_CERTIFICATE_ENSURED: "Distribution certificate ready",
+    Action.SIGNING_PROFILE_ENSURED: "App Store provisioning profile ready",
+    Action.TEAM_INVITED: "Publishing team invited to your account",
+    Action.BUILD_UPLOADED: "Build uploaded",
+    Action.BUILD_PROCESSED: "Build processed by Apple",
+    Action.VERSION_PREPARED: "App Store version prepared",
+    Action.REVIEW_SUBMITTED: "Submitted to Apple for review",
+    Action.REVIEW_OUTCOME: "Apple's review finished",
+    Action.CREDENTIALS_DESTROYED: "Your key was destroyed",
+    Action.CREDENTIALS_RECEIPT_ISSUED: "Deletion receipt issued",
+    Action.RUN_FINISHED: "Onboarding finished",
+}
+
+Phase = str  # one of the keys of PHASES
+PHASES: dict[str, tuple[str, str | None, str]] = {
+    # phase: (headline, waiting on, what happens next)
+    "awaiting_key": (
+        "Waiting for your key",
+        "you",
+        "Upload your App Store Connect API key with its key ID and issuer ID on the upload page.",
+    ),
+    "starting": ("Starting", "us", "Your onboarding is about to start; this takes a few seconds."),
+    "working": (
+        "Working",
+        "us",
+        "We are preparing signing, inviting the team and uploading the build. Nothing is needed from you.",
+    ),
+    "waiting_for_apple": (
+        "Waiting for Apple to accept your key",
+        "Apple",
+        "Apple may still be approving API access for your team, or your team's agreements need to be "
+        "accepted by the Account Holder in App Store Connect. We continue as soon as Apple accepts the key.",
+    ),
+    "in_review": (
+        "In review at Apple",
+        "Apple",
+        "Apple is reviewing the app; we follow the review and then destroy your key.",
+    ),
+    "done": (
+        "Done",
+        None,
+        "Your key has been destroyed. Revoke it in App Store Connect now (see below).",
+    ),
+    "stopped": (
+        "Stopped",
+        "us",
+        "Something needs our attention; our team has been told and will contact you.",
+    ),
+}
+WAIT_PHASES = {"credentials": "awaiting_key", "access": "waiting_for_apple", "review": "in_review"}
+
+
+@dataclass(frozen=True)
+class StepDone:
+    label: str
+    at: str
+    outcome: str
+
+
+@dataclass
+class StatusView:
+    phase: Phase
+    run_state: str | None
+    steps: list[StepDone] = field(default_factory=list)
+    receipt: DeletionReceipt | None = None
+
+    @property
+    def headline(self) -> str:
+        return PHASES[self.phase][0]
+
+    @property
+    def waiting_on(self) -> str | None:
+        return PHASES[self.phase][1]
+
+    @property
+    def next_step(self) -> str:
+        return PHASES[self.phase][2]
+
+    @property
+    def finished(self) -> bool:
+        return self.phase in ("done", "stopped")
+
+
+def onboarding_status(
+    onboarding: Onboarding, *, client: SyncPrefectClient, audit: AuditLog, custody: Custody
+) -> StatusView:
+    run = client.read_flow_run(UUID(onboarding.flow_run_id)) if onboarding.flow_run_id else None
+    receipt = custody.receipt(onboarding.custody_id) if onboarding.custody_id else None
+    view = StatusView(
+        phase=_phase(onboarding, run, client),
+        run_state=run.state_name if run else None,
+        steps=_steps(onboarding, audit),
+        receipt=receipt,
+    )
+    if view.phase == "stopped" and receipt is not None:
+        view.phase = "stopped"
+    return view
+
+
+def _phase(onboarding: Onboarding, run: FlowRun | None, client: SyncPrefectClient) -> Phase:
+    if run is None:
+        return "awaiting_key" if onboarding.custody_id is None else "starting"
+    state = run.state_type
+    if state == StateType.COMPLETED:
+        return "done"
+    if state in (StateType.FAILED, StateType.CRASHED, StateType.CANCELLED):
+        return "stopped"
+    if state == StateType.PAUSED:
+        waits = client.filter_flow_run_input(
+            flow_run_id=run.id, key_prefix=Waiting.input_key(""), limit=100, exclude_keys=set()
+        )
+        latest = max((Waiting.model_validate_json(item.value) for item in waits), key=lambda w: w.since, default=None)
+        return WAIT_PHASES[latest.kind] if latest else "working"
+    if onboarding.custody_id is None:
+        return "awaiting_key"
+    return "working"
+
+
+def _steps(onboarding: Onboarding, audit: AuditLog) -> list[StepDone]:
+    """Each kind of step once, in the order first reached, for this onboarding's run and key."""
+    seen: dict[Action, StepDone] = {}
+    for record in audit.events(tenant=onboarding.tenant):
+        if not _belongs(record, onboarding) or record.action not in STEP_LABELS or record.action in seen:
+            continue
+        seen[record.action] = StepDone(STEP_LABELS[record.action], _when(record.time), record.outcome)
+    return list(seen.values())
+
+
+def _belongs(record: AuditRecord, onboarding: Onboarding) -> bool:
+    target = record.target
+    by_run = onboarding.flow_run_id is not None and target.run_id == onboarding.flow_run_id
+    by_key = onboarding.custody_id is not None and target.custody_id == onboarding.custody_id
+    return by_run or by_key
+
+
+def _when(stamp: str) -> str:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M:%S UTC")
