@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from ascflow.connect.tokens import forget_tokens
 from ascflow.custody import DeletionReceipt
 from ascflow.pipeline.context import StepContext
 
@@ -37,7 +38,9 @@ class ReceiptSummary(BaseModel):
 
 
 def destroy_credentials(ctx: StepContext, custody_id: str) -> ReceiptSummary:
-    return ReceiptSummary.of(ctx.custody.destroy(custody_id, actor=ctx.actor))
+    receipt = ctx.custody.destroy(custody_id, actor=ctx.actor)
+    forget_tokens(receipt.key_id)
+    return ReceiptSummary.of(receipt)
 
 
 def destroy_expired(ctx: StepContext) -> list[ReceiptSummary]:

@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from ascflow.connect.keys import ApiKey
-from ascflow.connect.tokens import TokenManager
+from ascflow.connect.tokens import TokenManager, forget_tokens
 from tests.fixtures.keys import CustomerKey
 
 NOW = 1_800_000_000.0
@@ -124,3 +124,28 @@ def test_token_manager_repr_holds_no_token(api_key: ApiKey) -> None:
     token = tokens.bearer()
     assert token not in repr(tokens)
     assert token.split(".")[2] not in repr(tokens)
+
+
+def test_every_session_of_a_key_sends_the_same_token(api_key: ApiKey) -> None:
+    clock = Clock()
+    first, second = TokenManager(api_key, clock=clock), TokenManager(api_key, clock=clock)
+    assert first.bearer() == second.bearer()
+    assert (first.signed_count, second.signed_count) == (1, 0)
+
+
+def test_a_forgotten_key_gets_a_new_token(api_key: ApiKey) -> None:
+    clock = Clock()
+    token = TokenManager(api_key, clock=clock).bearer()
+    forget_tokens(api_key.key_id)
+    clock.now += 1
+    fresh = TokenManager(api_key, clock=clock)
+    assert fresh.bearer() != token
+    assert fresh.signed_count == 1
+
+
+def test_sharing_can_be_turned_off(api_key: ApiKey) -> None:
+    clock = Clock()
+    TokenManager(api_key, clock=clock).bearer()
+    alone = TokenManager(api_key, clock=clock, shared=None)
+    alone.bearer()
+    assert alone.signed_count == 1
