@@ -12,6 +12,7 @@ from prefect.client.schemas.objects import TaskRun
 from prefect.runtime import flow_run
 from prefect.states import State
 
+from ascflow import redaction
 from ascflow.audit import Actor
 from ascflow.connect import OutcomeUnknown, RateLimited, ServerError, TransportFailure
 from ascflow.connect.actions.common import WaitTimedOut
@@ -19,6 +20,9 @@ from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.summary import Step
 
 T = TypeVar("T")
+
+# Every flow run process imports this module first: scrub key-shaped log lines from here on.
+redaction.install()
 
 # Every Apple write in ascflow.connect is find-or-create and reads back after an unknown outcome, so
 # running a whole step again after one of these is safe; any other error needs a person.
