@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from prefect import Flow, flow
+from prefect.artifacts import create_markdown_artifact
 from prefect.client.schemas.objects import FlowRun
 from prefect.states import State
 
@@ -14,7 +15,7 @@ from ascflow.connect.actions.common import ActionFailed
 from ascflow.pipeline.credentials import CredentialCheck
 from ascflow.pipeline.publish import ReviewStatus
 from ascflow.pipeline.request import OnboardingRequest
-from ascflow.pipeline.summary import RunSummary, Step
+from ascflow.pipeline.summary import RunSummary, Step, failure_markdown
 from ascflow.pipeline.waiting import (
     CredentialsArrived,
     ResumeCheck,
@@ -27,7 +28,7 @@ from flows.locking import one_run_per_app
 from flows.waiting import now, suspend_until_resumed, waits_of_this_run
 from tasks.apple import check_review_state, ensure_signing_assets, invite_publishing_team, publish_app
 from tasks.credentials import destroy, validate_credentials
-from tasks.run import publish_summary, record_run_end, record_run_start
+from tasks.run import artifact_key, publish_summary, record_run_end, record_run_start
 from tasks.support import run_id
 
 
@@ -128,14 +129,24 @@ def record_summary(summary: RunSummary) -> None:
 def record_failure(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -> None:
     """The key stays in custody until it expires, so an operator can fix the cause and retry the run."""
     request = OnboardingRequest.model_validate(flow_run.parameters["request"])
-    record_run_end.fn(request.tenant, "failure", error_code=_error_code(state))
+    error = _error(state)
+    record_run_end.fn(request.tenant, "failure", error_code=_error_code(error))
+    create_markdown_artifact(
+        markdown=failure_markdown(request.tenant, request.bundle_id, request.version, error),
+        key=artifact_key(request.tenant, request.bundle_id),
+        description=f"Failed onboarding of {request.bundle_id} for {request.tenant}",
+    )
 
 
-def _error_code(state: State[Any]) -> str:
-    """Apple's code (or ours) in the audit trail's alphabet; never the error's text."""
+def _error(state: State[Any]) -> BaseException | None:
     try:
         state.result()
     except Exception as error:
-        code = str(getattr(error, "code", None) or type(error).__name__)
-        return re.sub(r"[^A-Z0-9_.]", "_", code.upper())[:120]
-    return "FAILED"
+        return error
+    return None
+
+
+def _error_code(error: BaseException | None) -> str:
+    """Apple's code (or ours) in the audit trail's alphabet; never the error's text."""
+    code = str(getattr(error, "code", None) or (type(error).__name__ if error else "FAILED"))
+    return re.sub(r"[^A-Z0-9_.]", "_", code.upper())[:120]

@@ -103,3 +103,19 @@ class RunSummary(BaseModel):
 
 def _made(created: bool) -> str:
     return "created" if created else "reused"
+
+
+def failure_markdown(tenant: str, bundle_id: str, version: str, error: BaseException | None) -> str:
+    """What the operator reads when a run fails: what went wrong, what to do, and where the key is."""
+    what = getattr(error, "what", None) or (str(error).splitlines()[0] if error else "The run failed.")
+    next_step = (
+        getattr(error, "next_step", None) or "Read the run's logs for the failing step, fix it, and retry."
+    )
+    return (
+        f"# {bundle_id} {version} for {tenant}: failed\n\n"
+        f"**What happened:** {what}\n\n"
+        f"**Next step:** {next_step}\n\n"
+        "The customer's key stays in custody until it expires, so the run can be retried once the cause is fixed; "
+        "a retry creates nothing twice at Apple. The credential-cleanup deployment destroys it at expiry, and "
+        "destroy-credentials destroys it now.\n"
+    )
