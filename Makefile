@@ -41,7 +41,7 @@ deploy: $(STAMP)
 	$(BIN)/prefect --no-prompt deploy --all
 
 benchmarks: $(STAMP)
-	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+	for b in benchmarks/[a-z]*.py; do $(BIN)/python -m benchmarks.$$(basename $$b .py) || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft7Validator
+from jsonschema import Draft7Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from ascflow.simulator.documents import ApiError, Errors
+from ascflow.spec import APPLE_OPENAPI
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "spec" / "app-store-connect-openapi-4.4.1.json"
+SPEC_PATH = APPLE_OPENAPI
 
 # Our own paging cursor: Apple's next links carry it although the spec declares no such parameter.
 CURSOR = "cursor"
@@ -91,9 +91,28 @@ def _depth(error: ValidationError) -> int:
     return len(error.absolute_path)
 
 
+def _allow_null(keyword: str) -> Callable[..., Iterator[ValidationError]]:
+    """OpenAPI 3.0's `nullable: true`, which JSON Schema draft 7 does not know."""
+    check = Draft7Validator.VALIDATORS[keyword]
+
+    def nullable_aware(
+        validator: Any, value: Any, instance: Any, schema: dict[str, Any]
+    ) -> Iterator[ValidationError]:
+        if instance is None and schema.get("nullable"):
+            return
+        yield from check(validator, value, instance, schema)
+
+    return nullable_aware
+
+
+OpenApi30Validator = validators.extend(
+    Draft7Validator, {"type": _allow_null("type"), "enum": _allow_null("enum")}
+)
+
+
 @cache
-def _validator(spec: ApiSpec, ref: str) -> Draft7Validator:
-    return Draft7Validator({"$ref": ref, "components": spec.document["components"]})
+def _validator(spec: ApiSpec, ref: str) -> Any:
+    return OpenApi30Validator({"$ref": ref, "components": spec.document["components"]})
 
 
 def _check_value(name: str, value: str, schema: dict[str, Any]) -> None:

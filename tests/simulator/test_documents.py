@@ -178,3 +178,25 @@ def test_a_dotted_filter_looks_at_related_resources(simulator: RunningSimulator)
     )
     assert [a["id"] for a in api.get("/v1/apps", params=params).json()["data"]] == [simulator.app_id]
     assert api.get("/v1/apps", params={"filter[appStoreVersions.platform]": "TV_OS"}).json()["data"] == []
+
+
+def test_nullable_attributes_accept_null(simulator: RunningSimulator) -> None:
+    api = simulator.client()
+    version = api.post(
+        "/v1/appStoreVersions",
+        json=body(
+            "appStoreVersions",
+            {"platform": "IOS", "versionString": "1.0", "copyright": None},
+            app=("apps", simulator.app_id),
+        ),
+    )
+    assert version.status_code == 201
+    assert "copyright" not in version.json()["data"]["attributes"]
+    not_nullable = api.post(
+        "/v1/appStoreVersions",
+        json=body(
+            "appStoreVersions", {"platform": None, "versionString": "2.0"}, app=("apps", simulator.app_id)
+        ),
+    )
+    assert not_nullable.status_code == 409
+    assert not_nullable.json()["errors"][0]["source"] == {"pointer": "/data/attributes/platform"}
