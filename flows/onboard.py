@@ -24,10 +24,10 @@ from ascflow.pipeline.waiting import (
     explain_credentials_wait,
     explain_review_wait,
 )
-from flows.locking import one_run_per_app
 from flows.waiting import now, suspend_until_resumed, waits_of_this_run
 from tasks.apple import check_review_state, ensure_signing_assets, invite_publishing_team, publish_app
 from tasks.credentials import destroy, validate_credentials
+from tasks.locking import one_run_per_app
 from tasks.run import artifact_key, publish_summary, record_run_end, record_run_start
 from tasks.support import run_id
 

@@ -12,6 +12,7 @@ from ascflow.pipeline.request import OnboardingRequest
 from ascflow.pipeline.signing import SigningResult, ensure_signing
 from ascflow.pipeline.summary import Step
 from ascflow.pipeline.team import InviteResult, invite_team
+from tasks.locking import one_certificate_maker
 from tasks.support import KEY_HANDLING, context, measured, transient_failure
 
 # The steps decrypt the key but return only Apple IDs, so their results may be kept for the run: a resumed
@@ -30,7 +31,8 @@ APPLE_STEP: dict[str, Any] = {
 @task(name="ensure-signing", **APPLE_STEP)
 def ensure_signing_assets(request: OnboardingRequest, custody_id: str) -> Step[SigningResult]:
     ctx = context(request.tenant)
-    return measured(ctx, lambda: ensure_signing(ctx, custody_id, request))
+    with one_certificate_maker(request.tenant):
+        return measured(ctx, lambda: ensure_signing(ctx, custody_id, request))
 
 
 @task(name="invite-team", **APPLE_STEP)

@@ -1,0 +1,30 @@
+"""Mutual exclusion across workers: Prefect global concurrency limits of 1, made on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+from prefect import get_client
+from prefect.concurrency.sync import concurrency
+
+from ascflow.pipeline.request import OnboardingRequest
+
+
+@contextmanager
+def exclusive(name: str, *, timeout_seconds: float = 3600) -> Iterator[None]:
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name(name, 1)
+    # strict: a missing limit must fail, not silently let two holders in.
+    with concurrency(name, occupy=1, timeout_seconds=timeout_seconds, strict=True):
+        yield
+
+
+def one_run_per_app(request: OnboardingRequest) -> AbstractContextManager[None]:
+    """Two runs for the same tenant and app never work at Apple at once."""
+    return exclusive(request.concurrency_key)
+
+
+def one_certificate_maker(tenant: str) -> AbstractContextManager[None]:
+    """Apps of one tenant share its distribution certificate: only one run at a time may decide to make it."""
+    return exclusive(f"ascflow-signing-{tenant}")
