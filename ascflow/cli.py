@@ -9,11 +9,13 @@ import typer
 
 from ascflow.audit.cli import audit_app
 from ascflow.custody.cli import custody_app
+from ascflow.intake.cli import run_intake
 from ascflow.simulator.cli import run_simulator
 
 # Each area (simulator, custody, audit, intake) registers its own sub-commands here.
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.command("simulator")(run_simulator)
+app.command("intake")(run_intake)
 app.add_typer(custody_app, name="custody")
 app.add_typer(audit_app, name="audit")
 

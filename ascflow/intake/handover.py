@@ -105,7 +105,13 @@ def accept_key(
         raise already_received()
     try:
         with prefect() as client:
-            deliver(client, store, store.get(onboarding.id), wait_seconds=RUN_REACHES_WAIT_SECONDS)
+            deliver(
+                client,
+                store,
+                store.get(onboarding.id),
+                just_received=True,
+                wait_seconds=RUN_REACHES_WAIT_SECONDS,
+            )
     except (httpx.HTTPError, ObjectNotFound) as error:
         # The key is safe in custody; the status page hands it over once Prefect answers again.
         log.warning("onboarding %s: run not reached yet (%s)", onboarding.id, type(error).__name__)
@@ -114,8 +120,10 @@ def accept_key(
 
 
 def _problem(error: InvalidCredentialsInput) -> str:
-    # The key module words problems after the field ("must be ...", "the key file ..."): make them sentences.
-    return error.problem[0].upper() + error.problem[1:]
+    # The key module words problems after the field name ("must be ...", "the key file ..."): make sentences.
+    subject = {"key_id": "The key ID ", "issuer_id": "The issuer ID ", "filename": "The file name "}
+    text = subject.get(error.field, "") + error.problem
+    return text[0].upper() + text[1:]
 
 
 def _ask_apple(key: ApiKey, base_url: str, bundle_id: str) -> Verdict:
@@ -156,11 +164,18 @@ def already_received() -> UploadRefused:
 
 
 def deliver(
-    client: SyncPrefectClient, store: OnboardingStore, onboarding: Onboarding, *, wait_seconds: float = 0.0
+    client: SyncPrefectClient,
+    store: OnboardingStore,
+    onboarding: Onboarding,
+    *,
+    just_received: bool = False,
+    wait_seconds: float = 0.0,
 ) -> Onboarding:
     """Make sure a run has the key: resume the one waiting for it, or start one. Safe to call again.
 
-    A run started before the upload may not have reached its wait yet: it is given `wait_seconds` to get there.
+    A run started before the upload may not have reached its wait yet: it is given `wait_seconds` to get
+    there. A finished run is replaced only for a key `just_received` (it cannot have used that key); a run
+    that finished with the key is the operator's to retry.
     """
     if onboarding.custody_id is None:
         return onboarding
@@ -169,8 +184,8 @@ def deliver(
         if _waits_for_key(run):
             hand_over_credentials(client, run.id, onboarding.custody_id)
             return onboarding
-        if run.state_type not in FINISHED:
-            return onboarding  # it has the key already (or an operator is handling it)
+        if run.state_type not in FINISHED or not just_received:
+            return onboarding
         onboarding = store.next_attempt(onboarding.id)
     return start_run(client, store, onboarding)
 

@@ -14,11 +14,8 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
 from ascflow.pipeline.request import OnboardingRequest
-
-State = Literal["awaiting_key", "key_received", "credentials_destroyed"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS onboardings (
@@ -28,7 +25,6 @@ CREATE TABLE IF NOT EXISTS onboardings (
     request TEXT NOT NULL,
     link_nonce TEXT NOT NULL,
     link_expires_at TEXT NOT NULL,
-    state TEXT NOT NULL,
     attempt INTEGER NOT NULL DEFAULT 1,
     flow_run_id TEXT,
     custody_id TEXT,
@@ -49,7 +45,6 @@ class Onboarding:
     request: OnboardingRequest
     link_nonce: str
     link_expires_at: datetime
-    state: State
     attempt: int
     flow_run_id: str | None
     custody_id: str | None
@@ -94,8 +89,8 @@ class OnboardingStore:
         now = _now()
         with self._connect() as db:
             db.execute(
-                "INSERT INTO onboardings (id, tenant, bundle_id, request, link_nonce, link_expires_at, state,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'awaiting_key', ?, ?)",
+                "INSERT INTO onboardings (id, tenant, bundle_id, request, link_nonce, link_expires_at,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     onboarding_id,
                     request.tenant,
@@ -143,19 +138,23 @@ class OnboardingStore:
             )
         return self.get(onboarding_id)
 
-    def set_state(self, onboarding_id: str, state: State) -> Onboarding:
-        self._update(onboarding_id, state=state)
-        return self.get(onboarding_id)
-
     def claim_custody(self, onboarding_id: str, custody_id: str) -> bool:
         """Record the key's custody ID unless another upload got there first (two tabs, two clicks)."""
         with self._connect() as db:
             changed = db.execute(
-                "UPDATE onboardings SET custody_id = ?, state = 'key_received', updated_at = ?"
-                " WHERE id = ? AND custody_id IS NULL",
+                "UPDATE onboardings SET custody_id = ?, updated_at = ? WHERE id = ? AND custody_id IS NULL",
                 (custody_id, _now(), onboarding_id),
             ).rowcount
         return changed == 1
+
+    def clear_custody(self, onboarding_id: str) -> Onboarding:
+        """Forget a destroyed key, so the customer's link asks for a new one."""
+        with self._connect() as db:
+            db.execute(
+                "UPDATE onboardings SET custody_id = NULL, updated_at = ? WHERE id = ?",
+                (_now(), onboarding_id),
+            )
+        return self.get(onboarding_id)
 
     def use_form(self, onboarding_id: str, form_nonce: str) -> bool:
         """Spend a rendered form: true the first time only, so a replayed form is refused."""
@@ -186,7 +185,6 @@ def _onboarding(row: sqlite3.Row) -> Onboarding:
         request=OnboardingRequest.model_validate_json(row["request"]),
         link_nonce=row["link_nonce"],
         link_expires_at=datetime.fromisoformat(row["link_expires_at"]),
-        state=row["state"],
         attempt=row["attempt"],
         flow_run_id=row["flow_run_id"],
         custody_id=row["custody_id"],

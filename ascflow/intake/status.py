@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from prefect.client.orchestration import SyncPrefectClient
@@ -37,8 +38,8 @@ STEP_LABELS: dict[Action, str] = {
     Action.RUN_FINISHED: "Onboarding finished",
 }
 
-Phase = str  # one of the keys of PHASES
-PHASES: dict[str, tuple[str, str | None, str]] = {
+Phase = Literal["awaiting_key", "starting", "working", "waiting_for_apple", "in_review", "done", "stopped"]
+PHASES: dict[Phase, tuple[str, str | None, str]] = {
     # phase: (headline, waiting on, what happens next)
     "awaiting_key": (
         "Waiting for your key",
@@ -73,7 +74,11 @@ PHASES: dict[str, tuple[str, str | None, str]] = {
         "Something needs our attention; our team has been told and will contact you.",
     ),
 }
-WAIT_PHASES = {"credentials": "awaiting_key", "access": "waiting_for_apple", "review": "in_review"}
+WAIT_PHASES: dict[str, Phase] = {
+    "credentials": "awaiting_key",
+    "access": "waiting_for_apple",
+    "review": "in_review",
+}
 
 
 @dataclass(frozen=True)
@@ -112,15 +117,12 @@ def onboarding_status(
 ) -> StatusView:
     run = client.read_flow_run(UUID(onboarding.flow_run_id)) if onboarding.flow_run_id else None
     receipt = custody.receipt(onboarding.custody_id) if onboarding.custody_id else None
-    view = StatusView(
+    return StatusView(
         phase=_phase(onboarding, run, client),
         run_state=run.state_name if run else None,
         steps=_steps(onboarding, audit),
         receipt=receipt,
     )
-    if view.phase == "stopped" and receipt is not None:
-        view.phase = "stopped"
-    return view
 
 
 def _phase(onboarding: Onboarding, run: FlowRun | None, client: SyncPrefectClient) -> Phase:
@@ -135,7 +137,9 @@ def _phase(onboarding: Onboarding, run: FlowRun | None, client: SyncPrefectClien
         waits = client.filter_flow_run_input(
             flow_run_id=run.id, key_prefix=Waiting.input_key(""), limit=100, exclude_keys=set()
         )
-        latest = max((Waiting.model_validate_json(item.value) for item in waits), key=lambda w: w.since, default=None)
+        latest = max(
+            (Waiting.model_validate_json(item.value) for item in waits), key=lambda w: w.since, default=None
+        )
         return WAIT_PHASES[latest.kind] if latest else "working"
     if onboarding.custody_id is None:
         return "awaiting_key"

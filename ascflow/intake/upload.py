@@ -9,7 +9,7 @@ memory (a few KiB at most) and never touches the disk.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
@@ -37,7 +37,6 @@ class KeyUpload:
     fields: dict[str, str]
     key: bytearray
     filename: str | None
-    _parts: int = field(default=0, repr=False)
 
     def __repr__(self) -> str:
         return f"KeyUpload(fields={sorted(self.fields)}, key_bytes={len(self.key)})"
@@ -92,23 +91,26 @@ class _FormReader:
     def _headers_finished(self) -> None:
         if self._disposition is None:
             raise UploadRefused(
-                400, "form", "has a part without a name", "Send the form from the page itself."
+                400, "form", "The form has a part without a name", "Send the form from the page itself."
             )
         kind, options = parse_options_header(self._disposition)
         name = options.get(b"name", b"").decode("ascii", "replace")
         if kind != b"form-data" or not name:
             raise UploadRefused(
-                400, "form", "has a part without a name", "Send the form from the page itself."
+                400, "form", "The form has a part without a name", "Send the form from the page itself."
             )
-        if b"filename" in options:
-            self._start_file(name, options[b"filename"])
+        if b"filename" in options or name == FILE_FIELD:
+            # A browser sends filename="" when no file was chosen; a script may leave the attribute out.
+            self._start_file(name, options.get(b"filename", b""))
         elif name in TEXT_FIELDS:
             if name in self.upload.fields:
-                raise UploadRefused(400, name, "was sent twice", "Send the form once, from the page itself.")
+                raise UploadRefused(
+                    400, name, "This field was sent twice", "Send the form once, from the page itself."
+                )
             self.upload.fields[name] = ""
         else:
             raise UploadRefused(
-                400, "form", "holds a field this page does not ask for", "Use the page's form."
+                400, "form", "The form holds a field this page does not ask for", "Use the page's form."
             )
         self._current = name
 
@@ -116,7 +118,7 @@ class _FormReader:
         self._files += 1
         if name != FILE_FIELD or self._files > 1:
             raise UploadRefused(
-                400, FILE_FIELD, "more than one file was sent", "Upload only the one AuthKey_<KEYID>.p8 file."
+                400, FILE_FIELD, "More than one file was sent", "Upload only the one AuthKey_<KEYID>.p8 file."
             )
         self._is_file = True
         # python-multipart strips a Windows path from the name; the raw header shows whether there was one.
@@ -132,7 +134,7 @@ class _FormReader:
                 raise UploadRefused(
                     413,
                     FILE_FIELD,
-                    f"is larger than {self.limits.key_bytes} bytes; an App Store Connect key file is about 260",
+                    f"The key file is larger than {self.limits.key_bytes} bytes; Apple's key files are about 260 bytes",
                     _CHOOSE_FILE,
                 )
             self.upload.key.extend(chunk)
@@ -140,7 +142,7 @@ class _FormReader:
         if len(self._buffer) + len(chunk) > MAX_TEXT_FIELD_BYTES:
             field_name = self._current or "form"
             raise UploadRefused(
-                413, field_name, "is far longer than any valid value", "Enter the value again."
+                413, field_name, "This value is far longer than any valid one", "Enter the value again."
             )
         self._buffer.extend(chunk)
 
@@ -155,14 +157,16 @@ def check_request_headers(headers: Mapping[str, str], limits: Limits) -> bytes:
     length = headers.get("content-length")
     if length is not None:
         if not length.isdigit():
-            raise UploadRefused(400, "form", "has an invalid Content-Length", "Send the form from the page.")
+            raise UploadRefused(
+                400, "form", "The request has an invalid Content-Length", "Send the form from the page."
+            )
         if int(length) > limits.request_bytes:
             raise UploadRefused(413, "form", _too_large(limits), _CHOOSE_FILE)
     kind, options = parse_options_header(headers.get("content-type"))
     boundary = options.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
         raise UploadRefused(
-            415, "form", "is not a multipart form upload", "Send the form from the page itself."
+            415, "form", "The request is not a multipart form upload", "Send the form from the page itself."
         )
     return boundary
 
@@ -180,9 +184,11 @@ async def read_upload(chunks: AsyncIterator[bytes], boundary: bytes, limits: Lim
     parser.finalize()
     upload = reader.upload
     if upload.filename is None or (not upload.filename and not upload.key):
-        raise UploadRefused(400, FILE_FIELD, "no file was chosen", _CHOOSE_FILE)
+        raise UploadRefused(400, FILE_FIELD, "No key file was chosen", _CHOOSE_FILE)
     return upload
 
 
 def _too_large(limits: Limits) -> str:
-    return f"is larger than the {limits.request_bytes // (1024 * 1024) or 1} MB an upload may be"
+    mib = limits.request_bytes / (1024 * 1024)
+    size = f"{mib:.0f} MB" if mib >= 1 else f"{limits.request_bytes // 1024} KiB"
+    return f"The upload is larger than the {size} an upload may be"

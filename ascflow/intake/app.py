@@ -1,0 +1,194 @@
+"""The intake ASGI app: the customer's upload and status pages under /o/<link>, the operator API under /api."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ascflow import redaction
+from ascflow.intake import pages
+from ascflow.intake.handover import PrefectClients, accept_key, already_received, deliver
+from ascflow.intake.onboardings import Onboarding
+from ascflow.intake.operator_api import operator_router
+from ascflow.intake.security import BROWSER_COOKIE, SecurityHeaders, browser_secret, set_browser_cookie
+from ascflow.intake.service import Intake, LinkProblem, default_prefect
+from ascflow.intake.status import onboarding_status
+from ascflow.intake.upload import UploadRefused, check_request_headers, read_upload
+from ascflow.settings import Settings, get_settings
+
+log = logging.getLogger("ascflow.intake")
+_LINK_IN_PATH = re.compile(r"/o/[^/]+")
+
+
+def create_app(settings: Settings | None = None, prefect: PrefectClients = default_prefect) -> FastAPI:
+    redaction.install()
+    intake = Intake(settings or get_settings(), prefect)
+    app = FastAPI(
+        title="ascflow intake: operator API",
+        description="Create onboardings and their customer links, follow them, start, retry, destroy keys.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.intake = intake
+    app.include_router(operator_router(intake))
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    _customer_routes(app, intake)
+    app.add_middleware(SecurityHeaders, https=intake.https)
+    app.add_middleware(AccessLog)
+    return app
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    # FastAPI's default 422 body echoes the input; say where and what, never the value.
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _customer_routes(app: FastAPI, intake: Intake) -> None:
+    def problem_page(problem: LinkProblem) -> Response:
+        return pages.message_page(problem.title, problem.text, status=problem.status)
+
+    def form_response(
+        request: Request, onboarding: Onboarding, token: str, error: UploadRefused | None = None
+    ) -> Response:
+        browser, new = browser_secret(request)
+        csrf = intake.form_token(onboarding, browser, secrets.token_hex(16))
+        response = pages.form_page(
+            tenant=onboarding.tenant,
+            bundle_id=onboarding.bundle_id,
+            action=f"/o/{token}",
+            status_url=f"/o/{token}/status",
+            csrf=csrf,
+            max_key_bytes=intake.limits.key_bytes,
+            max_request_bytes=intake.limits.request_bytes,
+            error=error,
+        )
+        if new:
+            set_browser_cookie(response, browser, https=intake.https)
+        return response
+
+    def have_key(token: str, status: int = 200) -> Response:
+        return pages.message_page(
+            "We have your key",
+            "Your key is in our custody; nothing more is needed on this page.",
+            status=status,
+            status_url=f"/o/{token}/status",
+        )
+
+    @app.get("/o/{token}", include_in_schema=False)
+    def show_form(token: str, request: Request) -> Response:
+        try:
+            onboarding = intake.resolve(token)
+        except LinkProblem as problem:
+            return problem_page(problem)
+        if onboarding.custody_id is not None:
+            return have_key(token)
+        return form_response(request, onboarding, token)
+
+    @app.post("/o/{token}", include_in_schema=False)
+    async def receive_key(token: str, request: Request) -> Response:
+        try:
+            onboarding = await run_in_threadpool(intake.resolve, token)
+        except LinkProblem as problem:
+            return problem_page(problem)
+        if onboarding.custody_id is not None:
+            return form_response(request, onboarding, token, already_received())
+        try:
+            boundary = check_request_headers(request.headers, intake.limits)
+            upload = await read_upload(request.stream(), boundary, intake.limits)
+        except UploadRefused as refused:
+            log.info("upload refused: %s (%s)", refused.field, refused.status)
+            return form_response(request, onboarding, token, refused)
+        try:
+            _check_form(intake, request, onboarding, upload.fields.get("csrf", ""))
+            accepted = await run_in_threadpool(
+                accept_key,
+                upload,
+                onboarding,
+                base_url=intake.settings.asc_base_url,
+                custody=intake.custody,
+                store=intake.store,
+                prefect=intake.prefect,
+            )
+        except UploadRefused as refused:
+            log.info("upload refused: %s (%s)", refused.field, refused.status)
+            return form_response(request, onboarding, token, refused)
+        finally:
+            upload.wipe()
+        log.info("key accepted for onboarding %s: %s", onboarding.id, accepted.verdict)
+        return pages.message_page(
+            accepted.headline, accepted.detail, status=200, status_url=f"/o/{token}/status"
+        )
+
+    @app.get("/o/{token}/status", include_in_schema=False)
+    def show_status(token: str) -> Response:
+        try:
+            onboarding = intake.resolve(token)
+        except LinkProblem as problem:
+            return problem_page(problem)
+        with intake.prefect() as client:
+            onboarding = deliver(client, intake.store, onboarding)
+            view = onboarding_status(onboarding, client=client, audit=intake.audit, custody=intake.custody)
+        return pages.status_page(bundle_id=onboarding.bundle_id, view=view, form_url=f"/o/{token}")
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+
+def _check_form(intake: Intake, request: Request, onboarding: Onboarding, csrf: str) -> None:
+    browser = request.cookies.get(BROWSER_COOKIE, "")
+    nonce = intake.signer.read_form_token(csrf, onboarding.id, browser) if csrf and browser else None
+    if nonce is None:
+        raise UploadRefused(
+            403,
+            "form",
+            "The form's security token is missing or does not belong to this browser, so it was not accepted",
+            "Reload the page and send the form again from this browser.",
+        )
+    if not intake.store.use_form(onboarding.id, nonce):
+        raise UploadRefused(
+            409,
+            "form",
+            "This form was already sent once",
+            "Fill in the form on this page again, or look at the status page to see whether your key arrived.",
+        )
+
+
+class AccessLog:
+    """One line per request, with the link (a credential) cut out of the path: uvicorn's own log is off."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 0
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            path = _LINK_IN_PATH.sub("/o/<link>", scope.get("path", ""))
+            log.info("%s %s %s", scope.get("method", ""), path, status)

@@ -1,0 +1,75 @@
+"""The customer's pages, rendered from the templates beside this file with autoescaping on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.responses import HTMLResponse
+
+from ascflow.intake.status import StatusView
+from ascflow.intake.upload import UploadRefused
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+STATUS_REFRESH_SECONDS = 3
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), auto_reload=False
+)
+_ERROR_TITLES = {
+    "issuer_id": "The issuer ID was not accepted.",
+    "key_id": "The key ID was not accepted.",
+    "p8": "The key file was not accepted.",
+    "form": "The form could not be sent.",
+}
+
+
+def _page(template: str, status: int, **context: Any) -> HTMLResponse:
+    return HTMLResponse(_env.get_template(template).render(**context), status_code=status)
+
+
+def form_page(
+    *,
+    tenant: str,
+    bundle_id: str,
+    action: str,
+    status_url: str,
+    csrf: str,
+    max_key_bytes: int,
+    max_request_bytes: int,
+    error: UploadRefused | None = None,
+) -> HTMLResponse:
+    return _page(
+        "form.html",
+        error.status if error else 200,
+        tenant=tenant,
+        bundle_id=bundle_id,
+        action=action,
+        status_url=status_url,
+        csrf=csrf,
+        max_key_kib=max(1, max_key_bytes // 1024),
+        max_request_mb=max(1, max_request_bytes // (1024 * 1024)),
+        error=error,
+        error_title=_ERROR_TITLES.get(error.field, _ERROR_TITLES["form"]) if error else "",
+    )
+
+
+def message_page(
+    title: str, *paragraphs: str, status: int = 200, status_url: str | None = None
+) -> HTMLResponse:
+    return _page("message.html", status, title=title, paragraphs=paragraphs, status_url=status_url)
+
+
+def status_page(*, bundle_id: str, view: StatusView, form_url: str) -> HTMLResponse:
+    receipt_json = view.receipt.model_dump_json(indent=2) if view.receipt else ""
+    return _page(
+        "status.html",
+        200,
+        bundle_id=bundle_id,
+        view=view,
+        form_url=form_url,
+        receipt_json=receipt_json,
+        refresh_seconds=STATUS_REFRESH_SECONDS,
+    )
