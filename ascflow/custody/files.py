@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -53,20 +52,22 @@ def replace_file(path: Path, data: bytes) -> None:
 def shred(path: Path) -> bool:
     """Overwrite the file's bytes with random data, then unlink it. False if it was already gone.
 
-    On SSDs and journaling file systems overwriting is best effort; the real erasure is that the data key
-    wrapped inside the file is gone with it.
+    The file is first renamed out of the way, so a reader (another worker destroying the same record) sees the
+    whole file or none, never the random bytes. On SSDs and journaling file systems overwriting is best effort;
+    the real erasure is that the data key wrapped inside the file is gone with it.
     """
+    doomed = path.with_name(f".shred-{secrets.token_hex(8)}")
     try:
-        fd = os.open(path, os.O_WRONLY)
+        os.rename(path, doomed)
     except FileNotFoundError:
         return False
+    fd = os.open(doomed, os.O_WRONLY)
     try:
         size = os.fstat(fd).st_size
         os.write(fd, secrets.token_bytes(size))
         os.fsync(fd)
     finally:
         os.close(fd)
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+    doomed.unlink()
     fsync_dir(path.parent)
     return True

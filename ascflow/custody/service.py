@@ -214,7 +214,15 @@ class Custody:
             if self.store.get(_receipt(custody_id)) is not None:
                 raise RecordDestroyed(custody_id)
             raise UnknownRecord(custody_id)
-        envelope = Envelope.from_bytes(data, custody_id)
+        try:
+            envelope = Envelope.from_bytes(data, custody_id)
+        except RecordTampered:
+            if (
+                self.store.get(_pending(custody_id)) is not None
+                or self.store.get(_record(custody_id)) is None
+            ):
+                raise RecordDestroyed(custody_id) from None  # destroyed while we read it
+            raise
         header = envelope.header
         if header.kind != kind:
             raise UnknownRecord(custody_id)
@@ -265,14 +273,18 @@ class Custody:
             return stored
         pending = self._load(_pending(custody_id), PendingDestruction)
         if pending is None:
-            data = self.store.get(_record(custody_id))
-            if data is None:
-                # A racing worker may have finished between our first look and now.
-                stored = self.receipt(custody_id)
-                if stored is not None:
-                    return stored
-                raise UnknownRecord(custody_id)
-            pending = PendingDestruction(header=Envelope.from_bytes(data, custody_id).header)
+            header = self._header_of_live_record(custody_id)
+            if header is not None:
+                pending = PendingDestruction(header=header)
+            else:
+                # A racing worker took the record after our first look. It records its intent before it removes
+                # the record and stores the receipt before it drops the intent, so one of the two is there.
+                pending = self._load(_pending(custody_id), PendingDestruction)
+                if pending is None:
+                    stored = self.receipt(custody_id)
+                    if stored is not None:
+                        return stored
+                    raise UnknownRecord(custody_id)
         header = pending.header
         found = self.store.copies(_record(custody_id))
         pending = pending.model_copy(update={"copies": sorted(set(pending.copies) | set(found))})
@@ -321,6 +333,19 @@ class Custody:
         if failed is not None:
             raise failed
         return receipts
+
+    def _header_of_live_record(self, custody_id: str) -> RecordInfo | None:
+        """The record's header, or None when it is gone, including when a racing destroy is overwriting it
+        while we read (the bytes we got are then its random overwrite, not a tampered record)."""
+        data = self.store.get(_record(custody_id))
+        if data is None:
+            return None
+        try:
+            return Envelope.from_bytes(data, custody_id).header
+        except RecordTampered:
+            if self.store.get(_record(custody_id)) is None:
+                return None
+            raise
 
     def _remove_and_prove(self, custody_id: str) -> None:
         name = _record(custody_id)
