@@ -70,10 +70,11 @@ class LocalPrefect:
 
     def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.log_dir / f"{name}.log").open("ab")
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
-            args, env=self.env, cwd=self.project_dir, stdout=log, stderr=subprocess.STDOUT
-        )
+        # The child writes to its own copy of the file descriptor; ours is closed at once.
+        with (self.log_dir / f"{name}.log").open("ab") as log:
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+                args, env=self.env, cwd=self.project_dir, stdout=log, stderr=subprocess.STDOUT
+            )
         self._processes.append(process)
         return process
 
@@ -120,10 +121,11 @@ class LocalPrefect:
             yield client
 
     def stop(self) -> None:
+        # One at a time, the runner before the server: a runner that outlives the server spends its shutdown
+        # retrying calls to it (15 s) instead of exiting (under 1 s).
         for process in reversed(self._processes):
             if process.poll() is None:
                 process.terminate()
-        for process in reversed(self._processes):
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:

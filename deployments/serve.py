@@ -10,11 +10,16 @@ from __future__ import annotations
 import argparse
 
 from prefect import serve
+from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import RunnerDeployment
 
 from flows.access_poller import poll_waiting_runs
 from flows.cleanup import cleanup_expired_credentials, destroy_credentials_now
 from flows.onboard import onboard_app
+
+# As in prefect.yaml: a poll or sweep that finds the previous one still running is dropped, not queued (a
+# queued run waits out Prefect's 30 s slot wait and then repeats work the next scheduled run does anyway).
+ONE_AT_A_TIME = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,14 +37,14 @@ def main(argv: list[str] | None = None) -> None:
             "access-poller",
             tags=["ascflow", "poller"],
             interval=args.poll_seconds,
-            concurrency_limit=1,
+            concurrency_limit=ONE_AT_A_TIME,
         ),
         RunnerDeployment.from_flow(
             cleanup_expired_credentials,
             "credential-cleanup",
             tags=["ascflow", "cleanup"],
             cron=args.cleanup_cron,
-            concurrency_limit=1,
+            concurrency_limit=ONE_AT_A_TIME,
         ),
         RunnerDeployment.from_flow(
             destroy_credentials_now, "destroy-credentials", tags=["ascflow", "cleanup"]

@@ -36,6 +36,12 @@ class CredentialsRejected(ActionFailed):
     """Apple will never accept this key for onboarding; it was destroyed at once."""
 
 
+REJECTED = {
+    "invalid_key": "The key in custody is not a usable App Store Connect key (checked here, before asking Apple).",
+    "role_too_low": "Apple accepts the key, but its role is below Admin: it cannot make certificates or invite.",
+}
+
+
 class AccessNotGranted(ActionFailed):
     """The wait for Apple to accept the key reached the request's limit."""
 
@@ -83,9 +89,7 @@ def await_access(request: OnboardingRequest, custody_id: str) -> Step[Credential
             return check
         if not verdict.pending:
             destroy(request.tenant, custody_id)
-            raise CredentialsRejected(
-                f"Apple refused the key: {verdict.verdict}.", next_step=verdict.next_step
-            )
+            raise CredentialsRejected(REJECTED[verdict.verdict], next_step=verdict.next_step)
         remaining = deadline - now().timestamp()
         if remaining <= 0:
             raise AccessNotGranted(

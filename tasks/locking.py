@@ -10,13 +10,19 @@ from prefect.concurrency.sync import concurrency
 
 from ascflow.pipeline.request import OnboardingRequest
 
+# The holder renews its lease in the background; a holder killed outright (kill -9, a lost machine) keeps the
+# slot until the lease lapses. Prefect's shortest lease lets the next run in after a minute, not five.
+LEASE_SECONDS = 60
+
 
 @contextmanager
 def exclusive(name: str, *, timeout_seconds: float = 3600) -> Iterator[None]:
     with get_client(sync_client=True) as client:
         client.upsert_global_concurrency_limit_by_name(name, 1)
     # strict: a missing limit must fail, not silently let two holders in.
-    with concurrency(name, occupy=1, timeout_seconds=timeout_seconds, strict=True):
+    with concurrency(
+        name, occupy=1, timeout_seconds=timeout_seconds, lease_duration=LEASE_SECONDS, strict=True
+    ):
         yield
 
 
