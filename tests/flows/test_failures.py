@@ -74,8 +74,9 @@ def test_an_invalid_key_fails_fast_and_is_destroyed(flow_stack: FlowStack) -> No
     assert run.total_run_time.total_seconds() < 10, run.total_run_time
     assert "Suspended" not in flow_stack.state_history(run_id)
     message = message_of(run)
-    assert "invalid_key" in message, message
-    assert "not a usable App Store Connect key" in message, message
+    assert "CredentialsRejected" in message, message
+    assert "checked here, before asking Apple" in message, message
+    assert "generate a new Admin team key" in message, message
     # The strict loader refused it before anything reached Apple.
     assert [r for r in flow_stack.apple.control.requests() if r.key_id == key_id] == []
     assert custody_id not in {r.id for r in flow_stack.custody.list()}
