@@ -33,6 +33,7 @@ APPS = {
     "crash": "com.example.flows.crash",
     "invalid": "com.example.flows.invalid",
     "deploy": "com.example.flows.deploy",
+    "review": "com.example.flows.review",
 }
 E2E_TENANT = "e2e-games"
 E2E_BUNDLE_ID = APPS["e2e"]
