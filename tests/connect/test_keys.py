@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 from ascflow.connect.keys import MAX_P8_BYTES, ApiKey, InvalidCredentialsInput
-from tests.fixtures.keys import CustomerKey
+from tests.fixtures.keys import BEGIN, END, CustomerKey
 
 PEM = serialization.Encoding.PEM
 DER = serialization.Encoding.DER
@@ -114,9 +114,9 @@ def other_key_pems() -> dict[str, str]:
         "public-key": p256.public_key()
         .public_bytes(PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode(),
-        "sec1-relabelled": "-----BEGIN PRIVATE KEY-----\n"
+        "sec1-relabelled": f"{BEGIN}\n"
         + body_of(p256.private_bytes(PEM, SEC1, PLAIN).decode())
-        + "\n-----END PRIVATE KEY-----\n",
+        + f"\n{END}\n",
         "encrypted-bare-base64": body_of(
             p256.private_bytes(PEM, PKCS8, serialization.BestAvailableEncryption(b"pw")).decode()
         ),

@@ -18,6 +18,7 @@ from ascflow.connect.signing import (
     key_matches_certificate,
     new_signing_request,
 )
+from tests.fixtures.keys import BEGIN, END
 
 
 def issue(csr_pem: str) -> str:
@@ -94,9 +95,7 @@ def test_bad_material_is_named_without_echoing_it() -> None:
         key_matches_certificate(request.private_key_pem, "bm90IGEgY2VydA==")
     assert "bm90IGEgY2VydA" not in str(caught.value)
     with pytest.raises(SigningMaterialError, match="private_key_pem: not an unencrypted PEM") as caught_key:
-        key_matches_certificate(
-            b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", issue(request.csr_pem)
-        )
+        key_matches_certificate(f"{BEGIN}\nAAAA\n{END}\n".encode(), issue(request.csr_pem))
     assert "AAAA" not in str(caught_key.value)
     ec_pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

@@ -11,6 +11,7 @@ from ascflow.custody import Credentials, CustodyInput, KeyUnreadable
 from ascflow.custody.records import SigningIdentityInput
 from tests.custody.conftest import OPERATOR, Harness
 from tests.fixtures.canary import CanaryKey
+from tests.fixtures.keys import BEGIN
 
 
 def test_models_mask_secrets_and_refuse_pickle(canary_key: CanaryKey) -> None:
@@ -68,7 +69,7 @@ def test_signing_identity_errors_name_the_field_not_the_value(harness: Harness) 
             tenant="acme",
             issuer_id="team",
             certificate_id="bad id with spaces",
-            private_key_pem=SecretBytes(b"-----BEGIN PRIVATE KEY-----"),
+            private_key_pem=SecretBytes(BEGIN.encode()),
             p12=SecretBytes(b"p12"),
             p12_password=SecretStr("hunter2-password"),
             actor=OPERATOR,
