@@ -64,10 +64,10 @@ class CredentialCheck(BaseModel):
 
 
 def _probe(client: AppStoreConnect, bundle_id: str) -> str:
-    """One read per capability the pipeline needs; returns the app's ID."""
-    client.session.get("/v1/apps", {"limit": 1})
-    client.session.get("/v1/certificates", {"limit": 1})
-    client.session.get("/v1/users", {"limit": 1})
+    """One read per capability the pipeline needs (any key; provisioning; Admin); returns the app's ID."""
+    client.apps.probe()
+    client.certificates.probe()
+    client.users.probe()
     return find_app(client, bundle_id).id
 
 

@@ -75,6 +75,9 @@ PART = UploadOperation(method="PUT", url=f"https://{UPLOAD_HOST}/part/1?sig=x", 
 # Every public operation of every resource group, with the arguments the actions pass.
 OPERATIONS: dict[str, Callable[[AppStoreConnect], object]] = {
     "apps.list": lambda c: c.apps.list(bundle_id="com.example.app"),
+    "apps.probe": lambda c: c.apps.probe(),
+    "certificates.probe": lambda c: c.certificates.probe(),
+    "users.probe": lambda c: c.users.probe(),
     "apps.get": lambda c: c.apps.get("A1"),
     "bundle_ids.list": lambda c: c.bundle_ids.list(
         identifier="com.example.app", platform=BundleIdPlatform.IOS

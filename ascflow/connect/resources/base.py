@@ -14,6 +14,11 @@ class ResourceGroup:
     def __init__(self, session: Session) -> None:
         self._session = session
 
+    def _probe(self, collection: str) -> None:
+        """One cheap read of a collection: returns, or raises what Apple answers this key there (401 for a key
+        it does not accept, 403 for a role or an agreement the key's team lacks)."""
+        self._session.get(collection, {"limit": 1})
+
 
 def linkage(type_: str, id_: str) -> Linkage:
     return {"type": type_, "id": id_}

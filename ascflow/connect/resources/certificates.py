@@ -9,6 +9,10 @@ from ascflow.connect.resources.base import ResourceGroup, comma_list, request_do
 
 
 class Certificates(ResourceGroup):
+    def probe(self) -> None:
+        """Does the key reach /v1/certificates (provisioning rights and agreements)? See ResourceGroup._probe."""
+        self._probe("/v1/certificates")
+
     def list(self, *, certificate_types: Sequence[CertificateType]) -> list[Certificate]:
         params = {"filter[certificateType]": comma_list(t.value for t in certificate_types)}
         return parse_many(Certificate, self._session.paginate("/v1/certificates", params))

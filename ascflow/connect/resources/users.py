@@ -9,6 +9,10 @@ from ascflow.connect.resources.base import ResourceGroup, request_document
 
 
 class Users(ResourceGroup):
+    def probe(self) -> None:
+        """Does the key reach /v1/users (the Admin role)? See ResourceGroup._probe."""
+        self._probe("/v1/users")
+
     def list(self, *, username: str) -> list[User]:
         return parse_many(User, self._session.paginate("/v1/users", {"filter[username]": username}))
 
