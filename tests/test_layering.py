@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,22 @@ def test_checker_sees_a_forbidden_import(tmp_path: Path, monkeypatch: pytest.Mon
     (tmp_path / "pkg" / "m.py").write_text("from ascflow.connect.keys import ApiKey\n")
     monkeypatch.setattr(__import__(__name__, fromlist=["ROOT"]), "ROOT", tmp_path)
     assert offenders("pkg", ("ascflow.connect",)) == ["pkg/m.py imports ascflow.connect.keys"]
+
+
+def test_the_local_backends_need_no_boto3(tmp_path: Path) -> None:
+    """boto3 is the `aws` extra: without it, everything but the S3 and KMS backends must import and work."""
+    script = """
+import sys
+sys.modules["boto3"] = sys.modules["botocore"] = None  # as if the aws extra were not installed
+import ascflow.cli, ascflow.intake.app, flows.onboard, flows.access_poller, flows.cleanup, deployments.serve
+from ascflow.audit import open_audit_log
+from ascflow.custody import open_custody
+from ascflow.settings import Settings
+settings = Settings(data_dir=sys.argv[1])
+print(type(open_custody(settings, audit=open_audit_log(settings)).store).__name__)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "LocalStore"

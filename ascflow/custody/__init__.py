@@ -20,11 +20,11 @@ from ascflow.custody.errors import (
     RecordTampered,
     UnknownRecord,
 )
-from ascflow.custody.kek import KmsKek, LocalKek
+from ascflow.custody.kek import LocalKek
 from ascflow.custody.receipts import DeletionReceipt
 from ascflow.custody.records import Credentials, CustodyInput, RecordInfo, SigningIdentity
 from ascflow.custody.service import Custody
-from ascflow.custody.stores import LocalStore, S3Store, Store
+from ascflow.custody.stores import LocalStore, Store
 
 if TYPE_CHECKING:
     from ascflow.settings import Settings
@@ -33,7 +33,7 @@ KEK_FILE = "custody-kek.bin"
 
 
 def _aws_client(settings: Settings, service: str) -> object:
-    import boto3
+    import boto3  # the `aws` extra: only the S3 and KMS backends need it
 
     return boto3.client(service, endpoint_url=settings.aws_endpoint_url, region_name=settings.aws_region)
 
@@ -44,6 +44,8 @@ def open_custody(settings: Settings, *, audit: AuditLog) -> Custody:
     if settings.custody_backend == "s3":
         if not settings.custody_bucket:
             raise CustodyConfigError()
+        from ascflow.custody.aws import S3Store
+
         store = S3Store(_aws_client(settings, "s3"), settings.custody_bucket, kms_key_id=settings.kms_key_id)
     else:
         store = LocalStore(settings.custody_dir)
@@ -51,6 +53,8 @@ def open_custody(settings: Settings, *, audit: AuditLog) -> Custody:
     if settings.custody_kek == "kms":
         if not settings.kms_key_id:
             raise CustodyConfigError()
+        from ascflow.custody.aws import KmsKek
+
         kek = KmsKek(_aws_client(settings, "kms"), settings.kms_key_id)
     else:
         kek = LocalKek(settings.keys_dir / KEK_FILE)

@@ -1,13 +1,11 @@
-"""Key-encryption keys wrap each record's data key: a local key file (default) or AWS KMS (production)."""
+"""Key-encryption keys wrap each record's data key: a local key file (default); AWS KMS is in `aws.py`."""
 
 from __future__ import annotations
 
 import os
 import secrets
 from pathlib import Path
-from typing import Any
 
-from botocore.exceptions import ClientError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -52,28 +50,3 @@ class LocalKek:
             )
         except InvalidTag:
             raise RecordTampered(context.get("custody_id")) from None
-
-
-class KmsKek:
-    """AWS KMS GenerateDataKey/Decrypt; the record header is the encryption context (shown in CloudTrail)."""
-
-    name = "kms"
-
-    def __init__(self, client: Any, key_id: str) -> None:
-        self.client = client
-        self.key_id = key_id
-
-    def new_data_key(self, context: dict[str, str]) -> tuple[bytes, bytes]:
-        answer = self.client.generate_data_key(
-            KeyId=self.key_id, KeySpec="AES_256", EncryptionContext=context
-        )
-        return bytes(answer["Plaintext"]), bytes(answer["CiphertextBlob"])
-
-    def unwrap(self, wrapped: bytes, context: dict[str, str]) -> bytes:
-        try:
-            answer = self.client.decrypt(CiphertextBlob=wrapped, EncryptionContext=context, KeyId=self.key_id)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "InvalidCiphertextException":
-                raise RecordTampered(context.get("custody_id")) from None
-            raise
-        return bytes(answer["Plaintext"])

@@ -12,10 +12,9 @@ from botocore.exceptions import ClientError
 
 from ascflow.audit import open_audit_log
 from ascflow.custody import DeletionNotProven, KekUnusable, RecordTampered, open_custody
+from ascflow.custody.aws import KmsKek, S3Store
 from ascflow.custody.envelope import Envelope
 from ascflow.custody.files import shred
-from ascflow.custody.kek import KmsKek
-from ascflow.custody.stores import S3Store
 from tests.custody.conftest import OPERATOR, Clock, Harness, make_settings
 from tests.fixtures.aws import MotoAws
 from tests.fixtures.keys import CustomerKey
