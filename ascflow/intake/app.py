@@ -6,9 +6,11 @@ import logging
 import re
 import secrets
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prefect.exceptions import PrefectHTTPStatusError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
@@ -140,9 +142,21 @@ def _customer_routes(app: FastAPI, intake: Intake) -> None:
             onboarding = intake.resolve(token)
         except LinkProblem as problem:
             return problem_page(problem)
-        with intake.prefect() as client:
-            onboarding = deliver(client, intake.store, onboarding)
-            view = onboarding_status(onboarding, client=client, audit=intake.audit, custody=intake.custody)
+        try:
+            with intake.prefect() as client:
+                onboarding = deliver(client, intake.store, onboarding)
+                view = onboarding_status(
+                    onboarding, client=client, audit=intake.audit, custody=intake.custody
+                )
+        except (httpx.HTTPError, PrefectHTTPStatusError):
+            log.warning("status page: Prefect is unreachable")
+            return pages.message_page(
+                "We cannot show the progress right now",
+                "Our workflow service does not answer at the moment. Nothing is lost: a key you sent is held "
+                "encrypted and is handed to the onboarding as soon as the service is back.",
+                "Try this page again in a few minutes.",
+                status=503,
+            )
         return pages.status_page(bundle_id=onboarding.bundle_id, view=view, form_url=f"/o/{token}")
 
     @app.get("/healthz", include_in_schema=False)
