@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,10 @@ class Call:
     def attributes(self) -> Json:
         attributes: Json = self.data.get("attributes") or {}
         return attributes
+
+    def given(self, names: Iterable[str]) -> Json:
+        """The attributes of `names` that the body sets (a PATCH changes only those; a create keeps only those)."""
+        return {name: self.attributes[name] for name in names if name in self.attributes}
 
     def relationship(self, name: str) -> Any:
         """The linkage the body gives for a relationship (an identifier object, a list of them, or None)."""

@@ -207,7 +207,5 @@ def commit_file(call: Call) -> Reply:
 @handles("PATCH", "/v1/builds/{id}")
 def update_build(call: Call) -> Reply:
     build = one(call, "builds")
-    for name in ("usesNonExemptEncryption", "expired"):
-        if name in call.attributes:
-            build.attributes[name] = call.attributes[name]
+    build.attributes.update(call.given(("usesNonExemptEncryption", "expired")))
     return ok(call, build)

@@ -14,9 +14,7 @@ INVITATION_LIFETIME = 30 * 86400
 @handles("PATCH", "/v1/users/{id}")
 def update_user(call: Call) -> Reply:
     user = one(call, "users")
-    for name in ("roles", "allAppsVisible", "provisioningAllowed"):
-        if name in call.attributes:
-            user.attributes[name] = call.attributes[name]
+    user.attributes.update(call.given(("roles", "allAppsVisible", "provisioningAllowed")))
     return ok(call, user)
 
 

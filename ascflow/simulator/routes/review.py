@@ -83,9 +83,7 @@ def create_version(call: Call) -> Reply:
                     f"You cannot use the version number '{call.attributes['versionString']}': it was used before.",
                 )
             )
-    extra = {
-        k: call.attributes[k] for k in VERSION_ATTRIBUTES if k in call.attributes and k != "versionString"
-    }
+    extra = call.given(name for name in VERSION_ATTRIBUTES if name != "versionString")
     build_id = call.related_id("build")
     version = add_version(
         team, app, platform, call.attributes["versionString"], "PREPARE_FOR_SUBMISSION", extra
@@ -115,9 +113,7 @@ def update_version(call: Call) -> Reply:
     editable(version)
     if call.relationship("build") is not None:
         attach_build(call.team, version, call.related_id("build"))
-    for name in VERSION_ATTRIBUTES:
-        if name in call.attributes:
-            version.attributes[name] = call.attributes[name]
+    version.attributes.update(call.given(VERSION_ATTRIBUTES))
     return ok(call, version)
 
 
@@ -157,9 +153,7 @@ def create_localization(call: Call) -> Reply:
                 "/data/attributes/locale",
             )
         )
-    attributes = {"locale": locale} | {
-        k: call.attributes[k] for k in LOCALIZATION_ATTRIBUTES if k in call.attributes
-    }
+    attributes = {"locale": locale} | call.given(LOCALIZATION_ATTRIBUTES)
     localization = team.add(
         Resource(
             "appStoreVersionLocalizations",
@@ -174,9 +168,7 @@ def create_localization(call: Call) -> Reply:
 @handles("PATCH", "/v1/appStoreVersionLocalizations/{id}")
 def update_localization(call: Call) -> Reply:
     localization = one(call, "appStoreVersionLocalizations")
-    for name in LOCALIZATION_ATTRIBUTES:
-        if name in call.attributes:
-            localization.attributes[name] = call.attributes[name]
+    localization.attributes.update(call.given(LOCALIZATION_ATTRIBUTES))
     return ok(call, localization)
 
 
@@ -196,7 +188,7 @@ def create_review_detail(call: Call) -> Reply:
                 "The version already has a review detail. Update it instead.", "/data/relationships"
             )
         )
-    attributes = {k: call.attributes[k] for k in REVIEW_DETAIL_ATTRIBUTES if k in call.attributes}
+    attributes = call.given(REVIEW_DETAIL_ATTRIBUTES)
     detail = team.add(
         Resource(
             "appStoreReviewDetails",
@@ -211,9 +203,7 @@ def create_review_detail(call: Call) -> Reply:
 @handles("PATCH", "/v1/appStoreReviewDetails/{id}")
 def update_review_detail(call: Call) -> Reply:
     detail = one(call, "appStoreReviewDetails")
-    for name in REVIEW_DETAIL_ATTRIBUTES:
-        if name in call.attributes:
-            detail.attributes[name] = call.attributes[name]
+    detail.attributes.update(call.given(REVIEW_DETAIL_ATTRIBUTES))
     return ok(call, detail)
 
 
