@@ -82,7 +82,7 @@ class TokenManager:
             now = self._clock()
             if self._due(now) and self._shared is not None and (cached := self._shared.get(self._key)):
                 self._token, self._expires_at = cached
-            if self._due(now):
+            if self._token is None or self._due(now):
                 iat = int(now) - self._backdate
                 exp = iat + self._lifetime
                 self._token = self._key.sign_jwt(
@@ -92,11 +92,11 @@ class TokenManager:
                 self.signed_count += 1
                 if self._shared is not None:
                     self._shared.put(self._key, self._token, self._expires_at)
-            assert self._token is not None
             return self._token
 
     def _due(self, now: float) -> bool:
-        return self._token is None or now >= self._expires_at - self._refresh_before
+        # No token yet means `_expires_at` is 0: due.
+        return now >= self._expires_at - self._refresh_before
 
     def __repr__(self) -> str:
         return f"TokenManager(key={self._key!r})"
