@@ -169,9 +169,7 @@ class Simulator:
                 raise ApiError(Errors.rate_limited())
             reply = self._dispatch(method, path, query, headers, body, key)
         except ApiError as exc:
-            if not rate:
-                limit = team.scenario.rate_limit_per_hour
-                rate = {"X-Rate-Limit": f"user-hour-lim:{limit};user-hour-rem:{limit};"}
+            # A 401 names no key, so it has no budget to report: no X-Rate-Limit (what Apple sends is unknown).
             return exc.status, exc.document(), {**rate, **exc.headers}
         return reply.status, reply.body, {**rate, **reply.headers}
 
@@ -193,7 +191,8 @@ class Simulator:
             raise ApiError(Errors.method_not_allowed(method, path))
         handler = HANDLERS.get((method, route.template))
         if handler is None:
-            raise ApiError(Errors.path_error(path))
+            operation_id = self.spec.operation_id(method, route.template)
+            raise ApiError(Errors.not_implemented(method, route.template, operation_id))
         if path.startswith(ADMIN_ONLY) and key.role not in ADMIN_ROLES:
             raise ApiError(Errors.forbidden())
         if not self.team.agreements_ok and (path.startswith(NEEDS_AGREEMENTS) or method in WRITES):

@@ -1,4 +1,8 @@
-"""Bearer-token checks as Apple documents them: ES256, known kid, its issuer, audience, lifetime <= 20 min."""
+"""Bearer-token checks as Apple documents them: ES256, known kid, its issuer, audience, lifetime <= 20 min.
+
+A token without `iat` is accepted when its `exp` is at most 20 minutes ahead: Apple accepts such tokens (a
+widely used client signs exactly `iss`, `exp`, `aud`), so the lifetime is judged from now instead.
+"""
 
 from __future__ import annotations
 
@@ -62,14 +66,20 @@ def _verify(team: Team, authorization: str | None) -> ApiKeyRecord | None:
             algorithms=["ES256"],
             audience=AUDIENCE,
             issuer=record.issuer_id,
-            options={"require": ["iat", "exp", "aud", "iss"], "verify_exp": False, "verify_iat": False},
+            options={"require": ["exp", "aud", "iss"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError:
         return None
-    iat, exp = claims["iat"], claims["exp"]
-    if not isinstance(iat, int | float) or not isinstance(exp, int | float):
-        return None
     # Clients sign with the wall clock, so expiry is judged on it even when Apple's clock is scaled.
-    if exp <= time.time() or exp - iat > MAX_LIFETIME_SECONDS or exp <= iat:
+    now_wall = time.time()
+    exp = claims["exp"]
+    iat = claims.get("iat", now_wall)  # no iat: the lifetime counts from now
+    if not _is_number(iat) or not _is_number(exp):
+        return None
+    if exp <= now_wall or exp - iat > MAX_LIFETIME_SECONDS or exp <= iat:
         return None
     return record
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -39,6 +39,12 @@ def _unsigned(key: CustomerKey) -> str:
     return jwt.encode(claims, "", algorithm="none", headers={"kid": key.key_id})
 
 
+def _without_iat(key: CustomerKey, exp_in: float) -> str:
+    """The payload a widely used client signs: iss, exp, aud and no iat."""
+    claims = {"iss": key.issuer_id, "exp": int(time.time() + exp_in), "aud": "appstoreconnect-v1"}
+    return jwt.encode(claims, key.p8, algorithm="ES256", headers={"kid": key.key_id, "typ": "JWT"})
+
+
 BAD_TOKENS: dict[str, Callable[[CustomerKey], str | None]] = {
     "wrong alg (RS256)": lambda key: make_token(
         key, algorithm="RS256", signing_key=rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -51,7 +57,9 @@ BAD_TOKENS: dict[str, Callable[[CustomerKey], str | None]] = {
     "no aud": lambda key: make_token(key, claims={"aud": None}),
     "lifetime over 20 minutes": lambda key: make_token(key, lifetime=20 * 60 + 1),
     "expired": lambda key: make_token(key, iat=time.time() - 900, lifetime=600),
-    "no iat": lambda key: make_token(key, claims={"iat": None}),
+    "iat null": lambda key: make_token(key, claims={"iat": None}),
+    "no iat, exp over 20 minutes ahead": lambda key: _without_iat(key, exp_in=20 * 60 + 30),
+    "no iat, expired": lambda key: _without_iat(key, exp_in=-5),
     "bad signature": lambda key: make_token(key, signing_key=ec.generate_private_key(ec.SECP256R1())),
     "not a JWT": lambda key: "not-a-token",
     "no header": lambda key: None,
@@ -66,11 +74,22 @@ def test_every_bad_token_gets_apples_401(simulator: RunningSimulator, case: str)
     simulator.checks(response)
     assert response.status_code == 401
     assert response.json() == APPLE_401
+    # No key was identified, so there is no budget to report (a full one would mislead a client's limiter).
+    assert "x-rate-limit" not in response.headers
 
 
 def test_a_good_token_of_exactly_twenty_minutes_is_accepted(simulator: RunningSimulator) -> None:
     with simulator.client(token=simulator.token(lifetime=20 * 60)) as api:
         assert api.get("/v1/apps").status_code == 200
+
+
+def test_a_token_without_iat_is_accepted_when_exp_is_within_twenty_minutes(
+    simulator: RunningSimulator,
+) -> None:
+    token = _without_iat(simulator.admin_key, exp_in=19 * 60)
+    assert "iat" not in jwt.decode(token, options={"verify_signature": False})
+    response = simulator.client(token=token).get("/v1/apps")
+    assert response.status_code == 200
 
 
 def test_basic_scheme_is_not_a_bearer_token(simulator: RunningSimulator) -> None:

@@ -10,6 +10,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from ascflow.simulator.scenario import AppSpec
 from ascflow.simulator.signing import authority
 from tests.fixtures.simulator import RunningSimulator
 from tests.simulator.helpers import body, make_csr, rsa_key
@@ -43,6 +44,27 @@ def test_bundle_id_filter_is_a_substring_match(simulator: RunningSimulator) -> N
     ]
     none = api.get("/v1/bundleIds", params={"filter[identifier]": "org.other", "filter[platform]": "IOS"})
     assert none.json()["data"] == []
+
+
+def test_app_bundle_id_filter_also_finds_longer_bundle_ids_as_apples_does(start_simulator) -> None:
+    sim = start_simulator(
+        apps=[
+            AppSpec(name="Acme", bundle_id="com.acme.app", sku="A1"),
+            AppSpec(name="Acme Widget", bundle_id="com.acme.app.widget", sku="A2"),
+            AppSpec(name="Other", bundle_id="com.acme.application", sku="A3"),
+            AppSpec(name="Elsewhere", bundle_id="org.acme.app", sku="A4"),
+        ]
+    )
+    api = sim.client()
+
+    def found(bundle_id: str) -> list[str]:
+        data = api.get("/v1/apps", params={"filter[bundleId]": bundle_id}).json()["data"]
+        return sorted(app["attributes"]["bundleId"] for app in data)
+
+    # A prefix of the string, as Apple's: a client must still compare bundle IDs exactly.
+    assert found("com.acme.app") == ["com.acme.app", "com.acme.app.widget", "com.acme.application"]
+    assert found("com.acme.app.widget") == ["com.acme.app.widget"]
+    assert found("acme.app") == []
 
 
 def test_bundle_id_create_answers_201_with_location_and_seed_id(simulator: RunningSimulator) -> None:

@@ -6,35 +6,15 @@ import functools
 from typing import Any
 
 from ascflow.simulator.documents import ApiError, Errors
-from ascflow.simulator.routing import Call, Reply, handles
+from ascflow.simulator.rendering import SIMULATED_TYPES
+from ascflow.simulator.routing import HANDLERS, Call, Handler, Reply
+from ascflow.simulator.spec import load_spec
 from ascflow.simulator.state import Resource
 
-COLLECTIONS = [
-    "apps",
-    "bundleIds",
-    "certificates",
-    "profiles",
-    "users",
-    "userInvitations",
-    "builds",
-    "reviewSubmissions",
-]
-SINGLES = [
-    "apps", "bundleIds", "certificates", "profiles", "users", "userInvitations", "builds", "buildUploads",
-    "buildUploadFiles", "appStoreVersions", "appStoreVersionLocalizations", "appStoreReviewDetails",
-    "reviewSubmissions",
-]  # fmt: skip
-RELATED = {
-    "apps": ["appStoreVersions", "builds", "buildUploads", "reviewSubmissions"],
-    "bundleIds": ["profiles", "app"],
-    "builds": ["app", "appStoreVersion"],
-    "buildUploads": ["buildUploadFiles"],
-    "profiles": ["bundleId", "certificates"],
-    "appStoreVersions": ["build", "appStoreVersionLocalizations", "appStoreReviewDetail"],
-    "reviewSubmissions": ["items"],
-}
 # Apple's substring filters; every other attribute filter matches exactly.
 SUBSTRING_FILTERS = {("bundleIds", "identifier")}
+# Apple's prefix filters: filter[bundleId]=com.acme.app also finds com.acme.app.widget.
+PREFIX_FILTERS = {("apps", "bundleId")}
 
 
 def visible(resource: Resource) -> bool:
@@ -47,6 +27,8 @@ def matches(call: Call, resource: Resource, key: str, values: list[str]) -> bool
         return resource.id in values
     if (resource.type, key) in SUBSTRING_FILTERS:
         return any(v in str(resource.attributes.get(key, "")) for v in values)
+    if (resource.type, key) in PREFIX_FILTERS:
+        return any(str(resource.attributes.get(key, "")).startswith(v) for v in values)
     if key in resource.attributes:
         return _text(resource.attributes[key]) in values or (
             isinstance(resource.attributes[key], list)
@@ -110,21 +92,21 @@ def one(call: Call, type_: str) -> Resource:
     return resource
 
 
-def _collection(type_: str) -> Any:
+def _collection(type_: str) -> Handler:
     def handler(call: Call) -> Reply:
         return Reply(200, call.render.collection(select(call, call.team.all(type_))))
 
     return handler
 
 
-def _single(type_: str) -> Any:
+def _single(type_: str) -> Handler:
     def handler(call: Call) -> Reply:
         return Reply(200, call.render.single(one(call, type_)))
 
     return handler
 
 
-def _related(type_: str, relationship: str) -> Any:
+def _related(type_: str, relationship: str) -> Handler:
     def handler(call: Call) -> Reply:
         resource = one(call, type_)
         related = call.team.related(resource, relationship)
@@ -137,18 +119,35 @@ def _related(type_: str, relationship: str) -> Any:
     return handler
 
 
-def _linkage(type_: str, relationship: str) -> Any:
+def _linkage(type_: str, relationship: str) -> Handler:
     def handler(call: Call) -> Reply:
         return Reply(200, call.render.linkage(one(call, type_), relationship))
 
     return handler
 
 
-for _type in COLLECTIONS:
-    handles("GET", f"/v1/{_type}")(_collection(_type))
-for _type in SINGLES:
-    handles("GET", f"/v1/{_type}/{{id}}")(_single(_type))
-for _type, _relationships in RELATED.items():
-    for _relationship in _relationships:
-        handles("GET", f"/v1/{_type}/{{id}}/{_relationship}")(_related(_type, _relationship))
-        handles("GET", f"/v1/{_type}/{{id}}/relationships/{_relationship}")(_linkage(_type, _relationship))
+def register_reads() -> None:
+    """Serve, for every simulated type, each read Apple's spec has: the collection, the resource, and every
+    relationship to another simulated type (related resources and linkage). Links to unsimulated types are
+    left to the 501 answer. A handler a route module registers for the same operation wins, whichever is
+    imported first.
+    """
+    spec = load_spec()
+    paths = spec.document["paths"]
+    reads: dict[str, Handler] = {}
+    for type_ in SIMULATED_TYPES:
+        reads[f"/v1/{type_}"] = _collection(type_)
+        reads[f"/v1/{type_}/{{id}}"] = _single(type_)
+        for rel in spec.relationships(type_).values():
+            if rel.related_type not in SIMULATED_TYPES:
+                continue
+            if rel.related_path is not None:
+                reads[rel.related_path] = _related(type_, rel.name)
+            if rel.linkage_path is not None:
+                reads[rel.linkage_path] = _linkage(type_, rel.name)
+    for template, handler in reads.items():
+        if "get" in paths.get(template, {}):
+            HANDLERS.setdefault(("GET", template), handler)
+
+
+register_reads()
