@@ -101,6 +101,17 @@ class Errors:
         )
 
     @staticmethod
+    def not_implemented(method: str, template: str, operation_id: str) -> tuple[int, Json]:
+        # The simulator's own answer (Apple has the operation; the simulator does not play it).
+        return error(
+            501,
+            "SIMULATOR.NOT_IMPLEMENTED",
+            "The simulator does not implement this operation.",
+            f"{method} {template} ({operation_id}) is in Apple's App Store Connect API but the simulator does "
+            "not simulate it. The simulator README lists the operations it serves.",
+        )
+
+    @staticmethod
     def not_found(type_: str, id_: str) -> tuple[int, Json]:
         return error(
             404,

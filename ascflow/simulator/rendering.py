@@ -12,22 +12,25 @@ from ascflow.simulator.documents import ApiError, Errors, Json
 from ascflow.simulator.spec import CURSOR, ApiSpec
 from ascflow.simulator.state import Resource, Team
 
-SCHEMA_NAMES = {
-    "apps": "App",
-    "bundleIds": "BundleId",
-    "certificates": "Certificate",
-    "profiles": "Profile",
-    "users": "User",
-    "userInvitations": "UserInvitation",
-    "builds": "Build",
-    "buildUploads": "BuildUpload",
-    "buildUploadFiles": "BuildUploadFile",
-    "appStoreVersions": "AppStoreVersion",
-    "appStoreVersionLocalizations": "AppStoreVersionLocalization",
-    "appStoreReviewDetails": "AppStoreReviewDetail",
-    "reviewSubmissions": "ReviewSubmission",
-    "reviewSubmissionItems": "ReviewSubmissionItem",
-}
+# The resource types the simulator keeps in its state: the one registry. Add a type here (and create its
+# resources in a state or route module) and it is rendered from its spec schema, its reads are served by
+# routes/reads.py, and the conformance test covers it. Everything else about a type comes from Apple's spec.
+SIMULATED_TYPES = (
+    "apps",
+    "bundleIds",
+    "certificates",
+    "profiles",
+    "users",
+    "userInvitations",
+    "builds",
+    "buildUploads",
+    "buildUploadFiles",
+    "appStoreVersions",
+    "appStoreVersionLocalizations",
+    "appStoreReviewDetails",
+    "reviewSubmissions",
+    "reviewSubmissionItems",
+)
 DEFAULT_LIMIT = 50
 
 
@@ -61,45 +64,48 @@ class Renderer:
         return f"{self.base_url}{path}" + (f"?{urlencode(query, safe='[],')}" if query else "")
 
     def to_one(self, type_: str, relationship: str) -> bool:
-        data = self.spec.relationship_schema(SCHEMA_NAMES[type_], relationship).get("data", {})
-        return bool(data.get("type") == "object")
+        return not self.spec.relationships(type_)[relationship].to_many
 
     def fields(self, type_: str) -> set[str] | None:
         value = self.query.get(f"fields[{type_}]")
         return set(value.split(",")) if value else None
 
     def resource(self, r: Resource, included: bool = False) -> Json:
-        schema_name = SCHEMA_NAMES[r.type]
+        """Every attribute of the type's schema (null when unset) and its relationships, as Apple renders them.
+
+        `fields[type]` narrows both (Apple treats relationship names as fields). A relationship gets the `links`
+        the spec gives it a path for; its linkage `data` only when the request includes it (recorded: Apple
+        sends no linkage otherwise, not even when `fields[...]` names the relationship). A relationship whose
+        schema declares only `data` has no endpoint and so no links: it appears only when included.
+        """
         wanted = self.fields(r.type)
         self_path = f"/v1/{r.type}/{r.id}"
-        attributes = {
-            k: v for k, v in r.attributes.items() if v is not None and (wanted is None or k in wanted)
-        }
         body: Json = {"type": r.type, "id": r.id}
+        attributes = {
+            name: r.attributes.get(name)
+            for name in self.spec.attribute_names(r.type)
+            if wanted is None or name in wanted
+        }
         if attributes:
             body["attributes"] = attributes
-        declared = self.spec.schemas[schema_name]["properties"].get("relationships", {}).get("properties", {})
         relationships: Json = {}
-        for name in declared:
+        for name, rel in self.spec.relationships(r.type).items():
             if wanted is not None and name not in wanted:
                 continue
-            rel_schema = self.spec.relationship_schema(schema_name, name)
             entry: Json = {}
-            if "links" in rel_schema:
-                entry["links"] = {
-                    "self": self.url(f"{self_path}/relationships/{name}"),
-                    "related": self.url(f"{self_path}/{name}"),
-                }
-            show_data = "data" in rel_schema and (
-                (not included and name in self.include) or "links" not in rel_schema
-            )
-            if show_data:
+            links = {}
+            if rel.linkage_path is not None:
+                links["self"] = self.url(f"{self_path}/relationships/{name}")
+            if rel.related_path is not None:
+                links["related"] = self.url(f"{self_path}/{name}")
+            if rel.has_links and links:
+                entry["links"] = links
+            if rel.has_data and not included and name in self.include:
                 refs = self.team.related_refs(r, name)
-                if self.to_one(r.type, name):
-                    if refs:
-                        entry["data"] = {"type": refs[0][0], "id": refs[0][1]}
-                else:
+                if rel.to_many:
                     entry["data"] = [{"type": t, "id": i} for t, i in refs]
+                elif refs:
+                    entry["data"] = {"type": refs[0][0], "id": refs[0][1]}
             if entry:
                 relationships[name] = entry
         if relationships:
@@ -113,7 +119,7 @@ class Renderer:
             for r in primary:
                 for other in self.team.related(r, name):
                     seen.setdefault((other.type, other.id), other)
-        return [self.resource(r, included=True) for r in seen.values() if r.type in SCHEMA_NAMES]
+        return [self.resource(r, included=True) for r in seen.values() if r.type in SIMULATED_TYPES]
 
     def single(self, r: Resource) -> Json:
         doc: Json = {"data": self.resource(r), "links": {"self": self.url(self.path)}}
@@ -144,7 +150,9 @@ class Renderer:
 
     def linkage(self, r: Resource, relationship: str) -> Json:
         refs = self.team.related_refs(r, relationship)
-        links = {"self": self.url(self.path), "related": self.url(f"/v1/{r.type}/{r.id}/{relationship}")}
+        links = {"self": self.url(self.path)}
+        if self.spec.relationships(r.type)[relationship].related_path is not None:
+            links["related"] = self.url(f"/v1/{r.type}/{r.id}/{relationship}")
         if self.to_one(r.type, relationship):
             data: Any = {"type": refs[0][0], "id": refs[0][1]} if refs else None
             return {"data": data, "links": links}

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from jsonschema import Draft7Validator, validators
@@ -26,6 +26,19 @@ CURSOR = "cursor"
 
 
 @dataclass(frozen=True)
+class RelationshipSpec:
+    """What Apple's schema says about one relationship of a resource type, and which of its paths exist."""
+
+    name: str
+    related_type: str | None  # None: the related document is not a JSON:API resource (e.g. Xcode metrics)
+    to_many: bool
+    has_links: bool  # the schema's relationship object declares `links`
+    has_data: bool  # ... and `data` (linkage, sent when the relationship is included)
+    related_path: str | None  # `/v1/{type}/{id}/{name}` when the spec has GET on it
+    linkage_path: str | None  # `/v1/{type}/{id}/relationships/{name}` when the spec has that path
+
+
+@dataclass(frozen=True)
 class Route:
     template: str
     pattern: re.Pattern[str]
@@ -37,6 +50,7 @@ class ApiSpec:
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
         self.schemas: dict[str, Any] = document["components"]["schemas"]
+        self._relationships: dict[str, dict[str, RelationshipSpec]] = {}
         self.routes: list[Route] = []
         for template, item in document["paths"].items():
             regex = re.sub(r"\\\{[^/]+?\\\}", r"([^/]+)", re.escape(template))
@@ -81,10 +95,91 @@ class ApiSpec:
             raise ApiError(Errors.attribute_invalid(pointer, error.message))
         raise ApiError(Errors.unprocessable(pointer, error.message))
 
-    def relationship_schema(self, schema_name: str, relationship: str) -> dict[str, Any]:
-        rels = self.schemas[schema_name]["properties"].get("relationships", {}).get("properties", {})
-        result: dict[str, Any] = rels.get(relationship, {}).get("properties", {})
-        return result
+    def operation_id(self, method: str, template: str) -> str:
+        operation_id: str = self.document["paths"][template][method.lower()].get("operationId", "")
+        return operation_id
+
+    @cached_property
+    def resource_schemas(self) -> dict[str, str]:
+        """Resource type -> the schema of its resource object (`apps` -> `App`), read off the spec.
+
+        Where Apple kept an old and a `V2` schema for one type, the one that the type's own
+        `GET /v1/{type}/{id}` answers with wins.
+        """
+        found: dict[str, list[str]] = {}
+        for name, schema in self.schemas.items():
+            props = schema.get("properties", {})
+            types = props.get("type", {}).get("enum", [])
+            if len(types) == 1 and "id" in props and "links" in props:
+                found.setdefault(types[0], []).append(name)
+        chosen: dict[str, str] = {}
+        for type_, names in found.items():
+            served = self._response_resource(f"/v1/{type_}/{{id}}")
+            chosen[type_] = served if served in names else sorted(names)[0]
+        return chosen
+
+    def attribute_names(self, type_: str) -> list[str]:
+        props = self.schemas[self.resource_schemas[type_]]["properties"]
+        return list(props.get("attributes", {}).get("properties", {}))
+
+    def relationships(self, type_: str) -> dict[str, RelationshipSpec]:
+        """Every relationship the type's schema declares, in the schema's order."""
+        if type_ not in self._relationships:
+            props = self.schemas[self.resource_schemas[type_]]["properties"]
+            declared = props.get("relationships", {}).get("properties", {})
+            self._relationships[type_] = {
+                name: self._relationship(type_, name, rel.get("properties", {}))
+                for name, rel in declared.items()
+            }
+        return self._relationships[type_]
+
+    def _relationship(self, type_: str, name: str, rel: dict[str, Any]) -> RelationshipSpec:
+        paths = self.document["paths"]
+        related = f"/v1/{type_}/{{id}}/{name}"
+        linkage = f"/v1/{type_}/{{id}}/relationships/{name}"
+        related_path = related if "get" in paths.get(related, {}) else None
+        data = rel.get("data", {})
+        to_many = data.get("type") == "array"
+        enum = (data.get("items", data)).get("properties", {}).get("type", {}).get("enum", [])
+        related_type = enum[0] if enum else None
+        if related_type is None and related_path is not None:
+            resource = self._response_resource(related_path)
+            if resource is not None:
+                related_type = self.schemas[resource]["properties"]["type"]["enum"][0]
+                to_many = self._response_is_list(related_path)
+        return RelationshipSpec(
+            name=name,
+            related_type=related_type,
+            to_many=to_many,
+            has_links="links" in rel,
+            has_data="data" in rel,
+            related_path=related_path,
+            linkage_path=linkage if linkage in paths else None,
+        )
+
+    def _response_data(self, template: str) -> dict[str, Any] | None:
+        operation = self.document["paths"].get(template, {}).get("get")
+        content = (operation or {}).get("responses", {}).get("200", {}).get("content", {})
+        schema = content.get("application/json", {}).get("schema")
+        if schema is None:
+            return None
+        data: dict[str, Any] | None = self._deref(schema).get("properties", {}).get("data")
+        return data
+
+    def _response_resource(self, template: str) -> str | None:
+        data = self._response_data(template)
+        if data is None:
+            return None
+        ref = data.get("items", data).get("$ref")
+        return ref.rsplit("/", 1)[1] if ref else None
+
+    def _response_is_list(self, template: str) -> bool:
+        return (self._response_data(template) or {}).get("type") == "array"
+
+    def _deref(self, schema: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in schema:
+            schema = self.schemas[schema["$ref"].rsplit("/", 1)[1]]
+        return schema
 
 
 def _depth(error: ValidationError) -> int:

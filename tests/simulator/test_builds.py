@@ -122,7 +122,7 @@ def test_a_duplicate_build_number_is_rejected(sim: RunningSimulator) -> None:
 def test_export_compliance_is_unanswered_until_patched(sim: RunningSimulator) -> None:
     api = sim.client()
     build = upload_build(api, sim.app_id)
-    assert "usesNonExemptEncryption" not in build["attributes"]
+    assert build["attributes"]["usesNonExemptEncryption"] is None
     unanswered = api.get("/v1/builds", params={"exists[usesNonExemptEncryption]": "false"}).json()["data"]
     assert [b["id"] for b in unanswered] == [build["id"]]
     patched = api.patch(

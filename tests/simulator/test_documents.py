@@ -191,7 +191,7 @@ def test_nullable_attributes_accept_null(simulator: RunningSimulator) -> None:
         ),
     )
     assert version.status_code == 201
-    assert "copyright" not in version.json()["data"]["attributes"]
+    assert version.json()["data"]["attributes"]["copyright"] is None
     not_nullable = api.post(
         "/v1/appStoreVersions",
         json=body(
