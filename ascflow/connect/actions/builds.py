@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +14,9 @@ from ascflow.connect.actions.common import (
     poll_until,
     update_once,
 )
+from ascflow.connect.actions.uploads import ReservedAsset, deliver, sha256_hex
 from ascflow.connect.client import AppStoreConnect
 from ascflow.connect.models import (
-    AssetDeliveryStateValue,
     Build,
     BuildProcessingState,
     BuildUpload,
@@ -31,7 +30,6 @@ from ascflow.connect.models import (
 
 IPA_UTI = "com.apple.ipa"
 IPA_ASSET_TYPE = "ASSET"
-_CHUNK = 1 << 20
 
 
 class BuildUploadFailed(ActionFailed):
@@ -51,26 +49,6 @@ class UploadedBuild:
 
 def _describe(details: list[tuple[str | None, str | None]]) -> str:
     return "; ".join(f"{code or '?'}: {text or ''}" for code, text in details) or "no detail given"
-
-
-def _file_checksums(path: Path) -> Checksums:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return Checksums(file=Checksum(hash=digest.hexdigest(), algorithm=ChecksumAlgorithm.SHA_256.value))
-
-
-def _read_range(path: Path, offset: int, length: int) -> bytes:
-    with path.open("rb") as handle:
-        handle.seek(offset)
-        content = handle.read(length)
-    if len(content) != length:
-        raise ActionFailed(
-            f"{path.name}: Apple asked for bytes {offset}..{offset + length} but the file is shorter.",
-            next_step="The file changed after it was reserved: upload it again with a new build number.",
-        )
-    return content
 
 
 def upload_build(
@@ -150,24 +128,24 @@ def _send_file(client: AppStoreConnect, upload_id: str, ipa: Path, size: int) ->
             upload_id=upload_id, file_name=ipa.name, file_size=size, uti=IPA_UTI, asset_type=IPA_ASSET_TYPE
         ),
     )
-    upload_file = reserved.resource
-    delivery = upload_file.attributes.asset_delivery_state
-    if delivery is not None and delivery.state is not AssetDeliveryStateValue.AWAITING_UPLOAD:
-        return  # committed by an earlier attempt
-    if not upload_file.attributes.upload_operations:
-        # A listed file may come without its operations; the single read has them.
-        upload_file = client.build_uploads.get_file(upload_file.id)
-    # Parts are idempotent PUTs until commit, so resending all of them after a crash is safe.
-    for operation in upload_file.attributes.upload_operations:
-        client.build_uploads.send_part(operation, _read_range(ipa, operation.offset, operation.length))
-    file_id = upload_file.id
+    file_id = reserved.resource.id
+    deliver(
+        client.session,
+        ipa,
+        reserved=_as_reserved(reserved.resource),
+        read=lambda: _as_reserved(client.build_uploads.get_file(file_id)),
+        commit=lambda: client.build_uploads.commit_file(file_id, _sha256_checksums(ipa)),
+    )
 
-    def committed() -> bool:
-        state = client.build_uploads.get_file(file_id).attributes.asset_delivery_state
-        return state is not None and state.state is not AssetDeliveryStateValue.AWAITING_UPLOAD
 
-    checksums = _file_checksums(ipa)
-    update_once(lambda: client.build_uploads.commit_file(file_id, checksums), committed)
+def _as_reserved(upload_file: BuildUploadFile) -> ReservedAsset:
+    return ReservedAsset(
+        upload_file.attributes.upload_operations, upload_file.attributes.asset_delivery_state
+    )
+
+
+def _sha256_checksums(ipa: Path) -> Checksums:
+    return Checksums(file=Checksum(hash=sha256_hex(ipa), algorithm=ChecksumAlgorithm.SHA_256.value))
 
 
 def _find_build_id(

@@ -1,4 +1,4 @@
-"""Builds, build uploads (reservations) and build upload files (presigned parts)."""
+"""Builds, build uploads (reservations) and build upload files (their parts go through actions.uploads)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from ascflow.connect.models import (
     BuildUploadFile,
     Checksums,
     Platform,
-    UploadOperation,
     parse_many,
     parse_one,
 )
@@ -79,9 +78,6 @@ class BuildUploads(ResourceGroup):
 
     def get_file(self, file_id: str) -> BuildUploadFile:
         return parse_one(BuildUploadFile, self._session.get(f"/v1/buildUploadFiles/{file_id}"))
-
-    def send_part(self, operation: UploadOperation, content: bytes) -> None:
-        self._session.upload_part(operation.method, operation.url, operation.headers(), content)
 
     def commit_file(self, file_id: str, checksums: Checksums) -> BuildUploadFile | None:
         attributes = {
