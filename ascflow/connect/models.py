@@ -1,8 +1,9 @@
 """Typed views of the App Store Connect resources the pipeline reads.
 
-Apple adds attributes and relationships over time, so every model ignores fields it does not know. What the
-pipeline branches on (identifiers, types, states) is required and typed, so a document that lacks it fails
-loudly here rather than deep inside an action.
+Apple adds attributes and relationships over time, so every model ignores fields it does not know. Apple
+renders every attribute of a resource, `null` where unset, so everything else may be null (a null list reads
+as empty). What the pipeline branches on (identifiers, types, states) is required and typed, so a document that
+lacks it fails loudly here rather than deep inside an action.
 """
 
 from __future__ import annotations
@@ -10,14 +11,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
 from pydantic.alias_generators import to_camel
 
 
 class MalformedDocument(ValueError):
     """Apple answered with a document that lacks what the client relies on."""
+
+
+def _null_as_empty(value: Any) -> Any:
+    return [] if value is None else value
+
+
+T = TypeVar("T")
+# A list attribute Apple may send as null (unset): read as empty, so callers need no None check.
+NullableList = Annotated[list[T], BeforeValidator(_null_as_empty), Field(default_factory=list)]
 
 
 class ApiModel(BaseModel):
@@ -255,7 +265,7 @@ class UserAttributes(ApiModel):
     username: str
     first_name: str | None = None
     last_name: str | None = None
-    roles: list[str] = Field(default_factory=list)
+    roles: NullableList[str]
     all_apps_visible: bool | None = None
     provisioning_allowed: bool | None = None
 
@@ -270,7 +280,7 @@ class UserInvitationAttributes(ApiModel):
     first_name: str | None = None
     last_name: str | None = None
     expiration_date: datetime | None = None
-    roles: list[str] = Field(default_factory=list)
+    roles: NullableList[str]
     all_apps_visible: bool | None = None
     provisioning_allowed: bool | None = None
 
@@ -306,9 +316,9 @@ class StateDetail(ApiModel):
 
 class BuildUploadState(ApiModel):
     state: BuildUploadStateValue
-    errors: list[StateDetail] = Field(default_factory=list)
-    warnings: list[StateDetail] = Field(default_factory=list)
-    infos: list[StateDetail] = Field(default_factory=list)
+    errors: NullableList[StateDetail]
+    warnings: NullableList[StateDetail]
+    infos: NullableList[StateDetail]
 
 
 class BuildUploadAttributes(ApiModel):
@@ -338,7 +348,7 @@ class UploadOperation(ApiModel):
     url: str
     length: int
     offset: int
-    request_headers: list[HttpHeader] = Field(default_factory=list)
+    request_headers: NullableList[HttpHeader]
     expiration: datetime | None = None
     part_number: int | None = None
 
@@ -359,8 +369,8 @@ class UploadOperation(ApiModel):
 
 class AssetDeliveryState(ApiModel):
     state: AssetDeliveryStateValue
-    errors: list[StateDetail] = Field(default_factory=list)
-    warnings: list[StateDetail] = Field(default_factory=list)
+    errors: NullableList[StateDetail]
+    warnings: NullableList[StateDetail]
 
 
 class Checksum(ApiModel):
@@ -376,12 +386,12 @@ class Checksums(ApiModel):
 class BuildUploadFileAttributes(ApiModel):
     asset_delivery_state: AssetDeliveryState | None = None
     asset_token: str | None = None
-    asset_type: str
+    asset_type: str | None = None
     file_name: str
     file_size: int
     source_file_checksums: Checksums | None = None
-    upload_operations: list[UploadOperation] = Field(default_factory=list)
-    uti: str
+    upload_operations: NullableList[UploadOperation]
+    uti: str | None = None
 
 
 class BuildUploadFile(Resource):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -12,9 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ascflow.simulator.faults import FaultPlan
 from ascflow.simulator.routes.people import accept_invitation
 from ascflow.simulator.scenario import Delays, Role
-
-if TYPE_CHECKING:
-    from ascflow.simulator.app import Simulator
+from ascflow.simulator.state import Team
 
 PREFIX = "/_simulator"
 
@@ -43,7 +42,23 @@ class Settings(BaseModel):
     taken_identifiers: list[str] | None = None
 
 
-def handle_control(sim: Simulator, method: str, path: str, body: bytes) -> tuple[int, Any]:
+class LoggedEntry(Protocol):
+    def as_json(self) -> dict[str, Any]: ...
+
+
+class Controlled(Protocol):
+    """What the control API acts on: the simulator app (named here so this module does not import app.py)."""
+
+    @property
+    def team(self) -> Team: ...
+
+    @property
+    def log(self) -> Sequence[LoggedEntry]: ...
+
+    def reset(self) -> None: ...
+
+
+def handle_control(sim: Controlled, method: str, path: str, body: bytes) -> tuple[int, Any]:
     parts = path[len(PREFIX) + 1 :].strip("/").split("/")
     try:
         payload = json.loads(body) if body else {}
@@ -54,7 +69,7 @@ def handle_control(sim: Simulator, method: str, path: str, body: bytes) -> tuple
         return 404, {"error": f"no such simulator object: {exc}"}
 
 
-def _route(sim: Simulator, method: str, parts: list[str], payload: Any) -> tuple[int, Any]:
+def _route(sim: Controlled, method: str, parts: list[str], payload: Any) -> tuple[int, Any]:
     team = sim.team
     match method, parts:
         case "POST", ["keys"]:

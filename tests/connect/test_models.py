@@ -167,3 +167,41 @@ def test_upload_headers_are_given_exactly_and_an_incomplete_one_is_refused() -> 
     broken = operation.model_copy(update={"request_headers": [models.HttpHeader(name="X-Only-Name")]})
     with pytest.raises(MalformedDocument, match="header without name or value"):
         broken.headers()
+
+
+def _attributes_model(model: type[models.Resource]) -> type[models.ApiModel]:
+    annotation = model.model_fields["attributes"].annotation
+    assert isinstance(annotation, type)
+    assert issubclass(annotation, models.ApiModel)
+    return annotation
+
+
+@pytest.mark.parametrize(("schema", "model"), MODELS, ids=[name for name, _ in MODELS])
+def test_apples_nulls_parse_except_where_the_pipeline_relies_on_a_value(
+    schema: str, model: type[models.Resource]
+) -> None:
+    """Apple sends every attribute, null where unset: all but the relied-on (required) ones may be null."""
+    attributes_model = _attributes_model(model)
+    required = {
+        field.alias or name for name, field in attributes_model.model_fields.items() if field.is_required()
+    }
+    document = copy.deepcopy(SPEC.example(f"{schema}Response"))
+    attributes = document["data"]["attributes"]
+    assert required <= set(attributes), f"{schema}: the model requires attributes the spec lacks"
+    document["data"]["attributes"] = {k: (v if k in required else None) for k, v in attributes.items()}
+    parsed = getattr(parse_one(model, document), "attributes")  # noqa: B009  (every model here has them)
+    for name, field in attributes_model.model_fields.items():
+        if (field.alias or name) not in required:
+            assert getattr(parsed, name) in (None, []), f"{schema}.{name} should read a null as unset"
+    for name in sorted(required):
+        broken = copy.deepcopy(document)
+        broken["data"]["attributes"][name] = None
+        with pytest.raises(ValidationError):
+            parse_one(model, broken)
+
+
+def test_a_null_list_reads_as_empty() -> None:
+    state = models.BuildUploadState.model_validate({"state": "COMPLETE", "errors": None, "infos": None})
+    assert (state.errors, state.warnings, state.infos) == ([], [], [])
+    user = models.UserAttributes.model_validate({"username": "a@example.com", "roles": None})
+    assert user.roles == []
