@@ -9,7 +9,10 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ascflow.connect.retry import RetryPolicy
+
 APPLE_API_URL = "https://api.appstoreconnect.apple.com"
+_RETRY = RetryPolicy()  # the defaults live in one place
 
 
 class Settings(BaseSettings):
@@ -48,6 +51,30 @@ class Settings(BaseSettings):
         default=[15.0, 30.0, 60.0],
         description="In-process re-checks of a key Apple does not accept yet, before the run suspends.",
     )
+    # How each request to Apple is retried (ascflow.connect.retry says which requests may be).
+    retry_max_attempts: int = Field(
+        default=_RETRY.max_attempts, ge=1, description="Tries of one request, the first included."
+    )
+    retry_base_delay_seconds: float = Field(
+        default=_RETRY.base_delay_s, ge=0, description="First backoff; doubles per try."
+    )
+    retry_max_delay_seconds: float = Field(
+        default=_RETRY.max_delay_s, ge=0, description="Cap of one backoff."
+    )
+    retry_max_total_seconds: float = Field(
+        default=_RETRY.max_total_s, ge=0, description="Longest time one request retries."
+    )
+    retry_jitter: float = Field(
+        default=_RETRY.jitter,
+        ge=0,
+        le=1,
+        description="Random fraction of each backoff (1: full jitter, 0: none).",
+    )
+    retry_max_retry_after_seconds: float = Field(
+        default=_RETRY.max_retry_after_s,
+        ge=0,
+        description="Longest Retry-After waited for; a longer one fails the request.",
+    )
     # The intake page and operator API (ascflow.intake).
     intake_public_url: str = Field(
         default="http://127.0.0.1:8000",
@@ -58,11 +85,23 @@ class Settings(BaseSettings):
     )
     intake_link_hours: float = Field(default=7 * 24.0, gt=0, description="Lifetime of a customer's link.")
     intake_max_request_bytes: int = Field(
-        default=100 * 1024 * 1024, gt=0, description="Largest upload request (customers are told 100 MB)."
+        default=16 * 1024,
+        gt=0,
+        description="Largest upload request: the form needs ~10 KiB at most (4 KiB key, two IDs, framing).",
     )
     intake_max_key_bytes: int = Field(
         default=4096, gt=0, le=16 * 1024, description="Largest .p8 part; Apple's keys are ~260 bytes."
     )
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.retry_max_attempts,
+            base_delay_s=self.retry_base_delay_seconds,
+            max_delay_s=self.retry_max_delay_seconds,
+            max_total_s=self.retry_max_total_seconds,
+            max_retry_after_s=self.retry_max_retry_after_seconds,
+            jitter=self.retry_jitter,
+        )
 
     @property
     def intake_dir(self) -> Path:

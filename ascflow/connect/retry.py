@@ -1,9 +1,13 @@
 """When a request may be sent again, and how long to wait first.
 
 Reads (and presigned part uploads, which are idempotent PUTs) are retried on network errors, 408, 429 and 5xx.
-A write is retried only when Apple surely did not apply it: the connection was never made (so nothing was
-sent), or Apple answered 429 (rejected before processing). Anything else after a write was sent is an unknown
-outcome.
+A write is replayed only when Apple surely did not apply it, because a replayed POST that Apple had applied
+makes a second certificate, invitation or version:
+- the connection was never made (`NOT_SENT_ERRORS`: refused, connect timeout, no free pooled connection), so not
+  a byte of the request left this process;
+- Apple answered 429 `RATE_LIMIT_EXCEEDED`, which it sends instead of processing the request.
+After anything else (a dropped or reset connection, a read timeout, 408, 5xx) the outcome is unknown: the session
+raises `OutcomeUnknown` and the caller reads back before writing again (`actions.common.find_or_create`).
 """
 
 from __future__ import annotations
@@ -38,8 +42,10 @@ RETRYABLE_READ_ERRORS: tuple[type[httpx.TransportError], ...] = (
 class RetryPolicy:
     """Bounded retries: at most `max_attempts` tries and `max_total_s` seconds.
 
-    Waits are capped exponential backoff with full jitter, or Apple's `Retry-After` up to `max_retry_after_s`;
-    a longer `Retry-After` is not waited for: the error goes to the caller, who can reschedule.
+    Waits are capped exponential backoff (`base_delay_s` doubling up to `max_delay_s`) of which the fraction
+    `jitter` is random (1: full jitter, so many clients do not retry in step; 0: the plain backoff), or Apple's
+    `Retry-After` up to `max_retry_after_s`; a longer `Retry-After` is not waited for: the error goes to the
+    caller, who can reschedule. `Settings.retry_policy()` builds one from the `ASCFLOW_RETRY_*` settings.
     """
 
     max_attempts: int = 5
@@ -47,10 +53,12 @@ class RetryPolicy:
     max_delay_s: float = 20.0
     max_total_s: float = 90.0
     max_retry_after_s: float = 60.0
+    jitter: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1 or self.base_delay_s < 0 or self.max_delay_s < 0 or self.max_total_s < 0:
-            raise ValueError("RetryPolicy needs max_attempts >= 1 and non-negative delays")
+        delays = (self.base_delay_s, self.max_delay_s, self.max_total_s, self.max_retry_after_s)
+        if self.max_attempts < 1 or min(delays) < 0 or not 0 <= self.jitter <= 1:
+            raise ValueError("RetryPolicy needs max_attempts >= 1, non-negative delays and 0 <= jitter <= 1")
 
     def may_retry_status(self, status: int, *, write: bool) -> bool:
         if write:
@@ -65,7 +73,7 @@ class RetryPolicy:
         if retry_after is not None:
             return retry_after if retry_after <= self.max_retry_after_s else None
         ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
-        return random.uniform(0, ceiling)
+        return ceiling - random.uniform(0, ceiling * self.jitter)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -29,6 +29,21 @@ PAGE_LIMIT = 200
 
 log = logging.getLogger(__name__)
 
+
+class _UrlsWithoutQuery(logging.Filter):
+    """httpx logs each request's full URL at INFO: a presigned part's query is its credential, an Apple query
+    holds customers' names and e-mail addresses. Its records keep scheme, host and path only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(arg, httpx.URL) for arg in record.args):
+            record.args = tuple(
+                arg.copy_with(query=None) if isinstance(arg, httpx.URL) else arg for arg in record.args
+            )
+        return True
+
+
+logging.getLogger("httpx").addFilter(_UrlsWithoutQuery())
+
 Params = Mapping[str, str | int]
 
 
@@ -164,6 +179,7 @@ class Session:
                 if self.retry.may_retry_error(exc, write=is_write):
                     delay = self._delay(attempt, started)
                     if delay is not None:
+                        self._log_retry(method, shown, type(exc).__name__, delay, attempt, "backoff")
                         time.sleep(delay)
                         continue
                 # `from None`: httpx errors hold the request, whose headers hold the token.
@@ -179,6 +195,9 @@ class Session:
             if self.retry.may_retry_status(response.status_code, write=is_write):
                 delay = self._delay(attempt, started, retry_after)
                 if delay is not None:
+                    reason = _status_reason(method, shown, response)
+                    waited_for = "Retry-After" if retry_after is not None else "backoff"
+                    self._log_retry(method, shown, reason, delay, attempt, waited_for)
                     time.sleep(delay)
                     continue
             raise _status_error(method, shown, response, retry_after, write=is_write)
@@ -190,6 +209,21 @@ class Session:
         if delay is None or time.monotonic() - started + delay > self.retry.max_total_s:
             return None
         return delay
+
+    def _log_retry(
+        self, method: str, path: str, reason: str, delay: float, attempt: int, waited_for: str
+    ) -> None:
+        # `path` is what `_send` shows (no query string: presigned URLs carry their signature there).
+        log.warning(
+            "%s %s: %s; retrying in %.2fs (%s), attempt %d of %d",
+            method,
+            path,
+            reason,
+            delay,
+            waited_for,
+            attempt + 1,
+            self.retry.max_attempts,
+        )
 
     def _report(
         self,
@@ -209,6 +243,11 @@ class Session:
         except Exception:
             # An observer's failure must not turn a request that Apple applied into an error.
             log.exception("on_request hook failed for %s %s", method, path)
+
+
+def _status_reason(method: str, path: str, response: httpx.Response) -> str:
+    code = error_from_response(method, path, response.status_code, response.content).code
+    return f"HTTP {response.status_code} {code}" if code else f"HTTP {response.status_code}"
 
 
 def _transport_error(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
 
@@ -22,6 +24,7 @@ from ascflow.connect.ratelimit import HourlyBudget
 from ascflow.connect.retry import RetryPolicy
 from ascflow.connect.session import RequestRecord, Session
 from tests.connect.scripted_apple import Drop, Reply, Reset, ScriptedApple
+from tests.fixtures.keys import make_customer_key
 
 FAST = RetryPolicy(
     max_attempts=4, base_delay_s=0.01, max_delay_s=0.05, max_total_s=5.0, max_retry_after_s=1.0
@@ -383,3 +386,78 @@ def test_a_session_is_safe_to_share_between_threads(server: ScriptedApple, sessi
 def test_session_repr_holds_no_secret(session: Session, customer_key) -> None:
     assert customer_key.key_id in repr(session)
     assert "BEGIN" not in repr(session)
+
+
+def retry_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "ascflow.connect.session"]
+
+
+def test_each_retry_logs_the_request_the_reason_and_the_wait(
+    server: ScriptedApple, session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="ascflow.connect.session")
+    error = {"errors": [{"status": "503", "code": "UNEXPECTED_ERROR", "title": "busy"}]}
+    limited = {"errors": [{"status": "429", "code": "RATE_LIMIT_EXCEEDED", "title": "slow down"}]}
+    server.queue(
+        Reply(503, error),
+        Reset(),
+        Reply(200, APPS),
+        Reply(429, limited, {"Retry-After": "0.05"}),
+        Reply(201, {"data": {"type": "profiles", "id": "P"}}),
+    )
+    session.get("/v1/apps", {"filter[bundleId]": "com.example.secret-filter"})
+    session.post("/v1/profiles", {"data": {"type": "profiles"}})
+    lines = retry_lines(caplog)
+    assert len(lines) == 3  # one per retried attempt
+    assert re.fullmatch(
+        r"GET /v1/apps: HTTP 503 UNEXPECTED_ERROR; retrying in 0\.\d\ds \(backoff\), attempt 2 of 4", lines[0]
+    )
+    assert re.fullmatch(
+        r"GET /v1/apps: (ReadError|RemoteProtocolError); retrying in .*attempt 3 of 4", lines[1]
+    )
+    assert lines[2] == (
+        "POST /v1/profiles: HTTP 429 RATE_LIMIT_EXCEEDED; retrying in 0.05s (Retry-After), attempt 2 of 4"
+    )
+    assert not any("secret-filter" in line for line in lines)
+
+
+def test_requests_that_are_not_retried_log_nothing(
+    server: ScriptedApple, session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="ascflow.connect.session")
+    server.queue(
+        Reply(200, APPS),
+        Reply(401, {"errors": [{"status": "401", "code": "NOT_AUTHORIZED"}]}),
+        Reply(500, {"errors": [{"status": "500", "code": "UNEXPECTED_ERROR"}]}),
+    )
+    session.get("/v1/apps")
+    with pytest.raises(NotAuthorized):
+        session.get("/v1/apps")
+    with pytest.raises(OutcomeUnknown):
+        session.post("/v1/profiles", {"data": {"type": "profiles"}})  # maybe applied: not replayed
+    assert retry_lines(caplog) == []
+
+
+def test_no_log_line_of_a_retried_request_holds_a_secret(
+    server: ScriptedApple, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A canary key, a token, a presigned signature and a body: none appears in any logger's output."""
+    canary = make_customer_key()
+    key = ApiKey.from_p8(canary.p8, key_id=canary.key_id, issuer_id=canary.issuer_id)
+    caplog.set_level(logging.DEBUG)  # every logger, httpx's and httpcore's included
+    server.queue(Drop(), Reply(200, APPS), Reply(503, "down"), Reset(), Reply(200))
+    with open_session(server, key, []) as session:
+        session.get("/v1/users", {"filter[username]": "canary-person@example.com"})
+        with pytest.raises(OutcomeUnknown):
+            session.post(
+                "/v1/userInvitations", {"data": {"attributes": {"email": "canary-body@example.com"}}}
+            )
+        part = f"{server.base_url}/upload/part-1?X-Amz-Signature=CANARYSIGNATURE&X-Amz-Credential=CANARYCRED"
+        session.upload_part("PUT", part, {"Content-Type": "application/octet-stream"}, b"canary-part-bytes")
+    token = server.requests[0].headers["authorization"].removeprefix("Bearer ")
+    logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''} {vars(r)}" for r in caplog.records)
+    assert len(retry_lines(caplog)) == 2  # the dropped read and the reset part
+    body = "".join(line for line in canary.p8.splitlines() if "-----" not in line)
+    secrets = [token, body[:40], body[-40:], "CANARYSIGNATURE", "CANARYCRED", "canary-person", "canary-body"]
+    secrets += ["canary-part-bytes", "Bearer"]
+    assert [secret for secret in secrets if secret in logged] == []

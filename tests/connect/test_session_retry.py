@@ -1,4 +1,4 @@
-"""The retry policy's decisions on their own: what may be sent again, and how long to wait first."""
+"""The retry policy's decisions on their own (what may be sent again, how long to wait first) and its settings."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from ascflow.connect.retry import RetryPolicy, parse_retry_after
+from ascflow.settings import Settings
 
 POLICY = RetryPolicy()
 
@@ -65,6 +67,54 @@ def test_backoff_is_capped_exponential_with_full_jitter() -> None:
         assert max(d for d in delays if d is not None) > ceiling * 0.8
 
 
+def test_jitter_is_the_random_fraction_of_the_backoff() -> None:
+    plain = RetryPolicy(base_delay_s=1.0, max_delay_s=5.0, jitter=0)
+    assert [plain.delay(attempt) for attempt in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 5.0]
+    half = RetryPolicy(base_delay_s=1.0, max_delay_s=5.0, jitter=0.5)
+    delays = [half.delay(3) for _ in range(200)]
+    assert all(d is not None and 2.0 <= d <= 4.0 for d in delays)
+    assert len(set(delays)) > 100
+
+
+def test_the_policy_comes_from_ascflow_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "MAX_ATTEMPTS": "3",
+        "BASE_DELAY_SECONDS": "0.25",
+        "MAX_DELAY_SECONDS": "4",
+        "MAX_TOTAL_SECONDS": "30",
+        "JITTER": "0",
+        "MAX_RETRY_AFTER_SECONDS": "10",
+    }.items():
+        monkeypatch.setenv(f"ASCFLOW_RETRY_{name}", value)
+    assert Settings(_env_file=None).retry_policy() == RetryPolicy(
+        max_attempts=3, base_delay_s=0.25, max_delay_s=4, max_total_s=30, jitter=0, max_retry_after_s=10
+    )
+    assert Settings(_env_file=None, retry_max_attempts=5).retry_policy().max_attempts == 5
+
+
+def test_the_defaults_are_the_policys_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in Settings.model_fields:
+        if name.startswith("retry_"):
+            monkeypatch.delenv(f"ASCFLOW_{name.upper()}", raising=False)
+    assert Settings(_env_file=None).retry_policy() == RetryPolicy()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ASCFLOW_RETRY_MAX_ATTEMPTS", "0"),
+        ("ASCFLOW_RETRY_JITTER", "2"),
+        ("ASCFLOW_RETRY_MAX_DELAY_SECONDS", "-1"),
+    ],
+)
+def test_a_bad_retry_setting_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError, match=variable.removeprefix("ASCFLOW_").lower()):
+        Settings(_env_file=None)
+
+
 def test_retry_after_is_used_as_given_up_to_the_cap() -> None:
     policy = RetryPolicy(max_retry_after_s=60)
     assert policy.delay(1, retry_after=7.5) == 7.5
@@ -73,7 +123,16 @@ def test_retry_after_is_used_as_given_up_to_the_cap() -> None:
 
 
 @pytest.mark.parametrize(
-    "options", [{"max_attempts": 0}, {"base_delay_s": -1}, {"max_delay_s": -1}, {"max_total_s": -1}]
+    "options",
+    [
+        {"max_attempts": 0},
+        {"base_delay_s": -1},
+        {"max_delay_s": -1},
+        {"max_total_s": -1},
+        {"max_retry_after_s": -1},
+        {"jitter": -0.1},
+        {"jitter": 1.5},
+    ],
 )
 def test_nonsense_policies_are_refused(options: dict) -> None:
     with pytest.raises(ValueError, match="RetryPolicy"):
