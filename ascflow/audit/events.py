@@ -34,6 +34,21 @@ Identifier = Annotated[
     AfterValidator(_not_token_shaped),
 ]
 Tenant = Identifier
+
+
+def _no_token_shaped_part(value: str) -> str:
+    for part in value.removeprefix("s3://").removeprefix("dir:").split("/"):
+        _not_token_shaped(part)
+    return value
+
+
+# Where a copy of a secret was sent (an exported signing identity): a directory or an S3 object, each part of
+# its path held to the identifier rules, so a path cannot smuggle a generated secret in.
+Destination = Annotated[
+    str,
+    StringConstraints(pattern=r"^(dir:/|s3://)[A-Za-z0-9._/-]{1,400}$"),
+    AfterValidator(_no_token_shaped_part),
+]
 # JSON:API resource types the pipeline touches (Apple's spellings), plus `apiKeys` for the customer's key,
 # which Apple's API does not expose as a resource. Add a type here when a step starts touching it.
 AppleType = Literal[
@@ -78,6 +93,7 @@ class Action(StrEnum):
     SIGNING_BUNDLE_ID_ENSURED = "signing.bundle_id_ensured"
     SIGNING_CERTIFICATE_ENSURED = "signing.certificate_ensured"
     SIGNING_PROFILE_ENSURED = "signing.profile_ensured"
+    SIGNING_IDENTITY_EXPORTED = "signing.identity_exported"
     TEAM_INVITED = "team.invited"
     BUILD_UPLOADED = "build.uploaded"
     BUILD_PROCESSED = "build.processed"
@@ -109,6 +125,9 @@ class Target(_Strict):
     run_id: Identifier | None = None
     key_fingerprint: Sha256Hex | None = Field(
         default=None, description="SHA-256 of the customer key's public SubjectPublicKeyInfo (never the key)."
+    )
+    destination: Destination | None = Field(
+        default=None, description="Where an export wrote its copy: `dir:/path` or `s3://bucket/key`."
     )
 
 

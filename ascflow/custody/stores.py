@@ -1,6 +1,7 @@
 """Where sealed records live: a private local directory here; a versioned S3 bucket in `aws.py`.
 
-A store holds named blobs (`records/<id>.json`, `pending/<id>.json`, `receipts/<id>.json`). For deletion it
+A store holds named blobs (`records/<id>.json`, `pending/<id>.json`, `receipts/<id>.json`, and the signing
+profiles ascflow.signing keeps, `profiles/<tenant>@<bundle ID>.json`). For deletion it
 can name every copy of a blob it holds (`copies`), remove them all (`remove`), and name them again afterwards,
 which is how custody proves that nothing is left.
 """
@@ -12,7 +13,7 @@ from typing import Protocol
 
 from ascflow.custody.files import ensure_private_dir, replace_file, shred, write_new_file
 
-FOLDERS = ("records", "pending", "receipts")
+FOLDERS = ("records", "pending", "receipts", "profiles")
 
 
 class Store(Protocol):
