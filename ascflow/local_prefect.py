@@ -21,8 +21,9 @@ from prefect import get_client
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from ascflow import contracts
+
 SERVER_START_TIMEOUT = 120.0
-DEPLOYMENTS = ("onboard-app", "access-poller", "credential-cleanup", "destroy-credentials")
 
 
 def free_port() -> int:
@@ -112,7 +113,7 @@ class LocalPrefect:
     def _deployments_ready(self) -> bool:
         response = httpx.post(f"{self.api_url}/deployments/filter", json={"limit": 50}, timeout=5)
         names = {d["name"] for d in response.json()} if response.status_code == 200 else set()
-        return set(DEPLOYMENTS) <= names
+        return {name.split("/")[1] for name in contracts.DEPLOYMENTS} <= names
 
     @contextmanager
     def client(self) -> Iterator[SyncPrefectClient]:

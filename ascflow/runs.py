@@ -9,15 +9,13 @@ from uuid import UUID
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.objects import FlowRun
 
+from ascflow import contracts
 from ascflow.pipeline.request import OnboardingRequest
 from ascflow.pipeline.waiting import CredentialsArrived
 
-ONBOARDING_DEPLOYMENT = "onboard-app/onboard-app"
-DESTROY_DEPLOYMENT = "destroy-credentials/destroy-credentials"
-
 
 def start_onboarding(client: SyncPrefectClient, request: OnboardingRequest, idempotency_key: str) -> FlowRun:
-    deployment = client.read_deployment_by_name(ONBOARDING_DEPLOYMENT)
+    deployment = client.read_deployment_by_name(contracts.ONBOARD_DEPLOYMENT)
     return client.create_flow_run_from_deployment(
         deployment.id,
         parameters={"request": request.model_dump(mode="json")},
@@ -27,13 +25,13 @@ def start_onboarding(client: SyncPrefectClient, request: OnboardingRequest, idem
 
 
 def hand_over_credentials(client: SyncPrefectClient, flow_run_id: UUID, custody_id: str) -> None:
-    """Resume a run that waits for the customer's key (it suspended with the key `await-credentials`)."""
+    """Resume a run that waits for the customer's key (it suspended with `contracts.AWAIT_CREDENTIALS_KEY`)."""
     arrived = CredentialsArrived(custody_id=custody_id)
     client.resume_flow_run(flow_run_id, run_input=arrived.model_dump())
 
 
 def destroy_now(client: SyncPrefectClient, tenant: str, custody_id: str, operator: str) -> FlowRun:
-    deployment = client.read_deployment_by_name(DESTROY_DEPLOYMENT)
+    deployment = client.read_deployment_by_name(contracts.DESTROY_DEPLOYMENT)
     return client.create_flow_run_from_deployment(
         deployment.id,
         parameters={"tenant": tenant, "custody_id": custody_id, "operator": operator},

@@ -14,34 +14,34 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import SecretStr
 
 from ascflow.audit import Actor
 from ascflow.custody import CustodyInput
-from ascflow.demo import demo_build, demo_key
+from ascflow.demo import demo_key
 from ascflow.pipeline.context import StepContext
-from ascflow.pipeline.credentials import check_credentials
-from ascflow.pipeline.publish import publish
+from ascflow.pipeline.job import Job
 from ascflow.pipeline.request import BuildSource, Invitee, OnboardingRequest, ReviewContact
-from ascflow.pipeline.signing import ensure_signing
-from ascflow.pipeline.team import invite_team
+from ascflow.pipeline.steps import STEPS
 from ascflow.settings import Settings
 from ascflow.simulator.scenario import AppSpec, Delays, KeySpec, Scenario, VersionSpec
 from ascflow.simulator.server import SimulatorServer
+from tests.fixtures.ipa import build_ipa
 
-STEPS = ("validate", "signing", "team", "publish")
 
-
-def request_for(index: int, custody_id: str, ipa: Path) -> OnboardingRequest:
+def request_for(index: int, custody_id: str, folder: Path) -> OnboardingRequest:
+    bundle_id, number = f"com.example.bench{index}", str(100 + index)
+    ipa = folder / f"{bundle_id}.ipa"  # the app's own build: Apple reads its bundle ID from Info.plist
+    if not ipa.exists():
+        build_ipa(ipa, bundle_id, "2.0", number, extra_size=6 * 1024 * 1024)
     return OnboardingRequest(
         tenant="bench",
         custody_id=custody_id,
-        bundle_id=f"com.example.bench{index}",
+        bundle_id=bundle_id,
         version="2.0",
-        build=BuildSource(path=str(ipa), build_number=str(100 + index)),
+        build=BuildSource(path=str(ipa), build_number=number),
         whats_new={"en-US": "Faster.", "de-DE": "Schneller."},
         review_contact=ReviewContact(
             first_name="R", last_name="V", phone="+1 555 0100", email="r@example.com"
@@ -53,20 +53,19 @@ def request_for(index: int, custody_id: str, ipa: Path) -> OnboardingRequest:
 def run_steps(
     ctx: StepContext, custody_id: str, request: OnboardingRequest
 ) -> dict[str, tuple[int, Counter[str], float]]:
-    steps: dict[str, Callable[[], object]] = {
-        "validate": lambda: check_credentials(ctx, custody_id, request.bundle_id),
-        "signing": lambda: ensure_signing(ctx, custody_id, request),
-        "team": lambda: invite_team(ctx, custody_id, request.invitees),
-        "publish": lambda: publish(ctx, custody_id, request),
-    }
+    """The step list in order, as the flow runs it, without Prefect (and without waiting for the review)."""
     costs = {}
-    for name, step in steps.items():
+    results: dict[str, object] = {}
+    for step in STEPS:
+        if step.name == "await-review":
+            continue
         before, methods = ctx.calls.total, Counter(ctx.calls.by_method)
         started = time.perf_counter()
-        step()
+        job = Job(request=request, custody_id=custody_id, results={n: results[n] for n in step.needs})
+        results[step.name] = step.run(ctx, job)
         spent = Counter(ctx.calls.by_method)
         spent.subtract(methods)
-        costs[name] = (ctx.calls.total - before, +spent, time.perf_counter() - started)
+        costs[step.name] = (ctx.calls.total - before, +spent, time.perf_counter() - started)
     return costs
 
 
@@ -90,7 +89,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as folder, SimulatorServer(scenario) as apple:
         settings = Settings(data_dir=Path(folder), asc_base_url=apple.base_url, poll_interval_seconds=0.05)
-        ipa = demo_build(Path(folder), size=6 * 1024 * 1024)
+        builds = Path(folder)
         results: dict[str, dict[str, list[tuple[int, Counter[str], float]]]] = {"first": {}, "rerun": {}}
         for round_name in results:
             for index in range(args.apps):
@@ -102,16 +101,16 @@ def main() -> None:
                     ),
                     actor=ctx.actor,
                 )
-                for step, cost in run_steps(ctx, record.id, request_for(index, record.id, ipa)).items():
+                for step, cost in run_steps(ctx, record.id, request_for(index, record.id, builds)).items():
                     results[round_name].setdefault(step, []).append(cost)
         print(f"Onboarding steps, {args.apps} apps, simulator over loopback HTTP (time scale 36000)\n")
-        print(f"{'step':<10} {'round':<6} {'Apple calls':>11} {'writes':>7} {'median s':>9} {'max s':>7}")
-        for step in STEPS:
+        print(f"{'step':<20} {'round':<6} {'Apple calls':>11} {'writes':>7} {'median s':>9} {'max s':>7}")
+        for step in results["first"]:
             for round_name, by_step in results.items():
                 costs = by_step[step]
                 writes = statistics.mean(sum(v for m, v in c[1].items() if m != "GET") for c in costs)
                 print(
-                    f"{step:<10} {round_name:<6} {statistics.mean(c[0] for c in costs):>11.1f} {writes:>7.1f} "
+                    f"{step:<20} {round_name:<6} {statistics.mean(c[0] for c in costs):>11.1f} {writes:>7.1f} "
                     f"{statistics.median(c[2] for c in costs):>9.3f} {max(c[2] for c in costs):>7.3f}"
                 )
         totals = {r: sum(statistics.mean(c[0] for c in s) for s in by.values()) for r, by in results.items()}

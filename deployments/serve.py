@@ -1,56 +1,67 @@
-"""Every flow served from one process with its schedule: the local all-in-one alternative to a work pool.
+"""Every deployment of prefect.yaml served from one process with its schedule: the local all-in-one alternative
+to a work pool. prefect.yaml is the one declaration; this reads it (names, entrypoints, tags, schedules,
+concurrency limits), so `run_deployment("onboard-app/onboard-app", ...)` works either way.
 
     python -m deployments.serve [--poll-seconds 300] [--cleanup-cron "17 * * * *"]
-
-Deployment names match prefect.yaml, so `run_deployment("onboard-app/onboard-app", ...)` works either way.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any
 
-from prefect import serve
+import yaml
+from prefect import Flow, serve
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import RunnerDeployment
+from prefect.flows import load_flow_from_entrypoint
 
-from flows.access_poller import poll_waiting_runs
-from flows.cleanup import cleanup_expired_credentials, destroy_credentials_now
-from flows.onboard import onboard_app
+PROJECT = Path(__file__).resolve().parent.parent
 
-# As in prefect.yaml: a poll or sweep that finds the previous one still running is dropped, not queued (a
-# queued run waits out Prefect's 30 s slot wait and then repeats work the next scheduled run does anyway).
-ONE_AT_A_TIME = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
+
+def declared(path: Path = PROJECT / "prefect.yaml") -> list[dict[str, Any]]:
+    deployments: list[dict[str, Any]] = yaml.safe_load(path.read_text())["deployments"]
+    return deployments
+
+
+def runner_deployment(spec: dict[str, Any], overrides: dict[str, dict[str, Any]]) -> RunnerDeployment:
+    flow: Flow[..., Any] = load_flow_from_entrypoint(str(PROJECT / spec["entrypoint"]))
+    declared_schedule: dict[str, Any] = next(iter(spec.get("schedules") or []), {})
+    schedule = {k: v for k, v in declared_schedule.items() if k in ("interval", "cron")}
+    schedule.update(overrides.get(spec["name"], {}))
+    limit = spec.get("concurrency_limit")
+    return RunnerDeployment.from_flow(
+        flow,
+        spec["name"],
+        description=spec.get("description"),
+        tags=spec.get("tags"),
+        enforce_parameter_schema=spec.get("enforce_parameter_schema", True),
+        concurrency_limit=(
+            ConcurrencyLimitConfig(
+                limit=limit["limit"], collision_strategy=ConcurrencyLimitStrategy(limit["collision_strategy"])
+            )
+            if limit
+            else None
+        ),
+        **schedule,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--poll-seconds", type=float, default=300.0, help="access-poller interval")
-    parser.add_argument("--cleanup-cron", default="17 * * * *", help="credential-cleanup schedule (UTC)")
+    parser.add_argument("--poll-seconds", type=float, default=None, help="access-poller interval")
+    parser.add_argument("--cleanup-cron", default=None, help="credential-cleanup schedule (UTC)")
     parser.add_argument("--limit", type=int, default=8, help="flow runs at once")
     args = parser.parse_args(argv)
-    serve(
-        RunnerDeployment.from_flow(onboard_app, "onboard-app", tags=["ascflow", "onboarding"]),
-        RunnerDeployment.from_flow(
-            poll_waiting_runs,
-            "access-poller",
-            tags=["ascflow", "poller"],
-            interval=args.poll_seconds,
-            concurrency_limit=ONE_AT_A_TIME,
-        ),
-        RunnerDeployment.from_flow(
-            cleanup_expired_credentials,
-            "credential-cleanup",
-            tags=["ascflow", "cleanup"],
-            cron=args.cleanup_cron,
-            concurrency_limit=ONE_AT_A_TIME,
-        ),
-        RunnerDeployment.from_flow(
-            destroy_credentials_now, "destroy-credentials", tags=["ascflow", "cleanup"]
-        ),
-        limit=args.limit,
-    )
+    overrides: dict[str, dict[str, Any]] = {}
+    if args.poll_seconds is not None:
+        overrides["access-poller"] = {"interval": args.poll_seconds}
+    if args.cleanup_cron is not None:
+        overrides["credential-cleanup"] = {"cron": args.cleanup_cron}
+    serve(*(runner_deployment(spec, overrides) for spec in declared()), limit=args.limit)
 
 
 if __name__ == "__main__":

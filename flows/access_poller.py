@@ -21,14 +21,14 @@ from prefect.flow_runs import resume_flow_run
 from prefect.input import read_flow_run_input
 from pydantic import BaseModel
 
+from ascflow import contracts
 from ascflow.audit import Action, Actor
 from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.credentials import check_credentials
-from ascflow.pipeline.publish import review_status
+from ascflow.pipeline.review import review_status
 from ascflow.pipeline.waiting import Waiting
 from tasks.support import KEY_HANDLING, context
 
-ONBOARDING_DEPLOYMENT = "onboard-app"
 POLLER = Actor(kind="schedule", id="access-poller")
 
 
@@ -51,7 +51,9 @@ def list_waiting_runs() -> list[WaitingRun]:
             flow_run_filter=FlowRunFilter(
                 state=FlowRunFilterState(name=FlowRunFilterStateName(any_=["Suspended"]))
             ),
-            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[ONBOARDING_DEPLOYMENT])),
+            deployment_filter=DeploymentFilter(
+                name=DeploymentFilterName(any_=[contracts.ONBOARD_DEPLOYMENT.split("/")[1]])
+            ),
         )
     waiting: list[WaitingRun] = []
     for run in runs:
@@ -71,8 +73,9 @@ def wait_is_over(run: WaitingRun) -> bool:
     ctx = context(wait.tenant, POLLER)
     if wait.kind == "access":
         return check_credentials(ctx, wait.custody_id, wait.bundle_id).verdict == "works"
-    assert wait.submission_id is not None
-    return review_status(ctx, wait.custody_id, wait.submission_id).finished
+    if wait.kind == "review" and wait.submission_id is not None:
+        return review_status(ctx, wait.custody_id, wait.submission_id).finished
+    return False  # a wait the poller cannot judge: an operator resumes it
 
 
 @task(name="resume-run")

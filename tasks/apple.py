@@ -1,18 +1,17 @@
-"""The steps that act at Apple. Each may run again (retry, resume, rerun): every write is find-or-create."""
+"""Every step of the step list as a Prefect task: the Apple retry policy, a lock where the step asks for one,
+and what the step cost. Each may run again (retry, resume, rerun): every Apple write is find-or-create."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
-from prefect import task
+from prefect import Task, task
 from prefect.cache_policies import DEFAULT
 
-from ascflow.pipeline.publish import PublishResult, ReviewStatus, check_review, publish
-from ascflow.pipeline.request import OnboardingRequest
-from ascflow.pipeline.signing import SigningResult, ensure_signing
-from ascflow.pipeline.summary import Step
-from ascflow.pipeline.team import InviteResult, invite_team
-from tasks.locking import one_certificate_maker
+from ascflow.pipeline.job import Job, Step
+from ascflow.pipeline.steps import StepDef, step_named
+from tasks.locking import exclusive
 from tasks.support import KEY_HANDLING, context, measured, transient_failure
 
 # The steps decrypt the key but return only Apple IDs, so their results may be kept for the run: a resumed
@@ -28,26 +27,16 @@ APPLE_STEP: dict[str, Any] = {
 }
 
 
-@task(name="ensure-signing", **APPLE_STEP)
-def ensure_signing_assets(request: OnboardingRequest, custody_id: str) -> Step[SigningResult]:
-    ctx = context(request.tenant)
-    with one_certificate_maker(request.tenant):
-        return measured(ctx, lambda: ensure_signing(ctx, custody_id, request))
+@task(**APPLE_STEP)
+def run_step(step: str, job: Job, attempt: int) -> Step[Any]:
+    """`attempt` counts the step's waits so far: after a wait the step runs afresh, not from the cache."""
+    definition = step_named(step)
+    ctx = context(job.request.tenant)
+    lock = exclusive(definition.exclusive(job.request)) if definition.exclusive else nullcontext()
+    with lock:
+        return measured(ctx, lambda: definition.run(ctx, job))
 
 
-@task(name="invite-team", **APPLE_STEP)
-def invite_publishing_team(request: OnboardingRequest, custody_id: str) -> Step[list[InviteResult]]:
-    ctx = context(request.tenant)
-    return measured(ctx, lambda: invite_team(ctx, custody_id, request.invitees))
-
-
-@task(name="publish", **APPLE_STEP)
-def publish_app(request: OnboardingRequest, custody_id: str) -> Step[PublishResult]:
-    ctx = context(request.tenant)
-    return measured(ctx, lambda: publish(ctx, custody_id, request))
-
-
-@task(name="check-review", **{**APPLE_STEP, **KEY_HANDLING})
-def check_review_state(tenant: str, custody_id: str, submission_id: str) -> Step[ReviewStatus]:
-    ctx = context(tenant)
-    return measured(ctx, lambda: check_review(ctx, custody_id, submission_id))
+def step_task(definition: StepDef) -> Task[..., Step[Any]]:
+    options = APPLE_STEP if definition.keeps_result else {**APPLE_STEP, **KEY_HANDLING}
+    return run_step.with_options(name=definition.name, **options)

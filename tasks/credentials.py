@@ -1,22 +1,12 @@
-"""Checking the customer's key, and destroying it."""
+"""Destroying the customer's key: at the end of a run, by an operator, and by the cleanup sweep."""
 
 from __future__ import annotations
 
 from prefect import task
 
 from ascflow.audit import Actor
-from ascflow.pipeline.credentials import CredentialCheck, check_credentials
-from ascflow.pipeline.summary import Step
 from ascflow.pipeline.teardown import ReceiptSummary, destroy_credentials, destroy_expired
-from tasks.support import KEY_HANDLING, context, measured
-
-
-@task(name="validate-credentials", **KEY_HANDLING)
-def validate_credentials(tenant: str, custody_id: str, bundle_id: str) -> Step[CredentialCheck]:
-    """Retries live inside: a fresh key's 401 is asked again after a short backoff before anyone waits."""
-    ctx = context(tenant)
-    backoff = ctx.settings.access_backoff_seconds
-    return measured(ctx, lambda: check_credentials(ctx, custody_id, bundle_id, backoff=backoff))
+from tasks.support import KEY_HANDLING, context
 
 
 @task(name="destroy-credentials", retries=3, retry_delay_seconds=[2, 10, 30], **KEY_HANDLING)

@@ -29,8 +29,3 @@ def exclusive(name: str, *, timeout_seconds: float = 3600) -> Iterator[None]:
 def one_run_per_app(request: OnboardingRequest) -> AbstractContextManager[None]:
     """Two runs for the same tenant and app never work at Apple at once."""
     return exclusive(request.concurrency_key)
-
-
-def one_certificate_maker(tenant: str) -> AbstractContextManager[None]:
-    """Apps of one tenant share its distribution certificate: only one run at a time may decide to make it."""
-    return exclusive(f"ascflow-signing-{tenant}")

@@ -17,7 +17,7 @@ from ascflow.audit import Actor
 from ascflow.connect import OutcomeUnknown, RateLimited, ServerError, TransportFailure
 from ascflow.connect.actions.common import WaitTimedOut
 from ascflow.pipeline.context import StepContext
-from ascflow.pipeline.summary import Step
+from ascflow.pipeline.job import Step
 
 T = TypeVar("T")
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ascflow.errors import OperatorError
+
 
 @dataclass(frozen=True)
 class AppleError:
@@ -66,7 +68,7 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-class AppStoreConnectError(Exception):
+class AppStoreConnectError(OperatorError):
     """Base of every error this client raises about a request to App Store Connect."""
 
     default_next_step: ClassVar[str] = (
@@ -82,12 +84,10 @@ class AppStoreConnectError(Exception):
         next_step: str | None = None,
         retry_after: float | None = None,
     ) -> None:
-        self.what = what
         self.status = status
         self.errors = list(errors)
-        self.next_step = next_step or self.default_next_step
         self.retry_after = retry_after
-        super().__init__(self._message())
+        super().__init__(what, next_step=next_step or self.default_next_step)
 
     @property
     def code(self) -> str | None:
@@ -112,18 +112,6 @@ class AppStoreConnectError(Exception):
         ]
         lines.append(f"Next step: {self.next_step}")
         return "\n".join(lines)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only constructor arguments would be lost by Exception's default pickling
-        # (Prefect pickles exceptions into task states).
-        return (_restore, (type(self), dict(self.__dict__)))
-
-
-def _restore(cls: type[AppStoreConnectError], state: dict[str, Any]) -> AppStoreConnectError:
-    error = cls.__new__(cls)
-    error.__dict__.update(state)
-    Exception.__init__(error, error._message())
-    return error
 
 
 class BadRequest(AppStoreConnectError):

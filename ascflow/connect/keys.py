@@ -19,6 +19,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
+from ascflow.errors import OperatorError
+
 Field = Literal["p8", "key_id", "issuer_id", "filename"]
 
 # Real keys: Apple P-256 .p8 is ~260 bytes, RSA-2048 PKCS#8 ~1.7 KB. The cap leaves room for the wrong key
@@ -70,7 +72,7 @@ _WRONG_LABELS["NEW CERTIFICATE REQUEST"] = _WRONG_LABELS["CERTIFICATE REQUEST"]
 _WRONG_LABELS["EC PUBLIC KEY"] = _WRONG_LABELS["RSA PUBLIC KEY"] = _WRONG_LABELS["PUBLIC KEY"]
 
 
-class InvalidCredentialsInput(ValueError):
+class InvalidCredentialsInput(OperatorError, ValueError):
     """A key, key ID, issuer ID or filename that cannot be a working App Store Connect API key.
 
     The message never holds the rejected value: it may be (part of) a secret.
@@ -80,10 +82,10 @@ class InvalidCredentialsInput(ValueError):
         self.field = field
         self.problem = problem
         self.remedy = remedy
-        super().__init__(f"{field}: {problem}. {remedy}")
+        super().__init__(f"{field}: {problem}", next_step=remedy)
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.field, self.problem, self.remedy))
+    def _message(self) -> str:
+        return f"{self.field}: {self.problem}. {self.remedy}"
 
 
 def _reject_p8(problem: str, remedy: str = _DOWNLOAD_AGAIN) -> NoReturn:

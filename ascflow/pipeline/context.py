@@ -74,6 +74,12 @@ class StepContext:
         )
         return self.audit.append(event)
 
+    def team_reference(self) -> str:
+        """The customer's team, known once a client for its key was opened in this step."""
+        if self.team_ref is None:
+            raise RuntimeError("team_reference() is known only inside `with ctx.apple(custody_id)`")
+        return self.team_ref
+
     @contextmanager
     def apple(self, custody_id: str) -> Iterator[AppStoreConnect]:
         """A client for the customer's key, decrypted for the length of this block only."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from typing import Literal
-
-from pydantic import BaseModel
 
 from ascflow.audit import Action
 from ascflow.connect import (
@@ -20,8 +20,12 @@ from ascflow.connect import (
     Session,
 )
 from ascflow.connect.actions.apps import find_app
+from ascflow.connect.actions.common import ActionFailed
 from ascflow.connect.retry import RetryPolicy
 from ascflow.pipeline.context import StepContext
+from ascflow.pipeline.job import Job, StepResult, Wait
+from ascflow.pipeline.teardown import destroy_credentials
+from ascflow.pipeline.waiting import explain_access_wait
 
 Verdict = Literal["works", "invalid_key", "role_too_low", "agreements_missing", "not_active_yet"]
 PENDING: frozenset[Verdict] = frozenset({"not_active_yet", "agreements_missing"})
@@ -48,11 +52,28 @@ WHAT_TO_DO: dict[Verdict, str] = {
 }
 
 
-class CredentialCheck(BaseModel):
+REJECTED: dict[Verdict, str] = {
+    "invalid_key": "The key in custody is not a usable App Store Connect key (checked here, before asking Apple).",
+    "role_too_low": "Apple accepts the key, but its role is below Admin: it cannot make certificates or invite.",
+}
+
+
+class CredentialsRejected(ActionFailed):
+    """Apple will never accept this key for onboarding; it was destroyed at once."""
+
+
+class AccessNotGranted(ActionFailed):
+    """The wait for Apple to accept the key reached the request's limit."""
+
+
+class CredentialCheck(StepResult):
     verdict: Verdict
     apple_code: str | None = None
     app_id: str | None = None
     attempts: int = 1
+
+    def outcome(self) -> str:
+        return self.verdict
 
     @property
     def pending(self) -> bool:
@@ -93,6 +114,32 @@ def check_credentials(
         error_code=check.apple_code or (None if check.verdict == "works" else check.verdict.upper()),
     )
     return check
+
+
+def validate_credentials(ctx: StepContext, job: Job) -> CredentialCheck | Wait:
+    """The run's gate: the key works, or the run waits for Apple (up to the request's limit, counted from the
+    first wait), or a key Apple will never accept is destroyed at once and the run stops."""
+    request = job.request
+    check = check_credentials(
+        ctx, job.custody_id, request.bundle_id, backoff=ctx.settings.access_backoff_seconds
+    )
+    if check.verdict == "works":
+        return check
+    if not check.pending:
+        destroy_credentials(ctx, job.custody_id)
+        raise CredentialsRejected(REJECTED[check.verdict], next_step=check.next_step)
+    first_wait = job.waited_since or datetime.now(UTC)
+    remaining = first_wait.timestamp() + request.access_wait_hours * 3600 - time.time()
+    if remaining <= 0:
+        raise AccessNotGranted(
+            f"Apple still refuses the key ({check.verdict}) after {request.access_wait_hours:g} hours.",
+            next_step=check.next_step + " Then start a new run (the key stays in custody until it expires).",
+        )
+    return Wait(
+        kind="access",
+        description=explain_access_wait(check.verdict, check.next_step),
+        timeout_seconds=math.ceil(remaining),
+    )
 
 
 def _check_once(ctx: StepContext, custody_id: str, bundle_id: str) -> CredentialCheck:

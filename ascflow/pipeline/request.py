@@ -10,6 +10,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ascflow.connect import UserRole
+from ascflow.connect.actions.team import Invitee as AppleInvitee
+from ascflow.connect.models import AppStoreReviewDetailAttributes
+from ascflow.contracts import CUSTODY_ID_PATTERN
+
 TENANT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 BUNDLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.-]{0,154}$"
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$"
@@ -42,6 +47,10 @@ class Invitee(BaseModel):
         description="Access to certificates, identifiers and profiles.",
     )
 
+    def apple(self) -> AppleInvitee:
+        """The invitation as the client sends it (the field names are the same; roles become Apple's enum)."""
+        return AppleInvitee(**self.model_dump(exclude={"roles"}), roles=[UserRole(r) for r in self.roles])
+
 
 class BuildSource(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -66,6 +75,16 @@ class ReviewContact(BaseModel):
     email: str = Field(pattern=EMAIL_PATTERN)
     notes: str = Field(default="", max_length=4000, description="Notes for Apple's reviewer.")
 
+    def apple(self) -> AppStoreReviewDetailAttributes:
+        """The one place these fields get Apple's names (the client model turns them into camelCase)."""
+        return AppStoreReviewDetailAttributes(
+            contact_first_name=self.first_name,
+            contact_last_name=self.last_name,
+            contact_phone=self.phone,
+            contact_email=self.email,
+            notes=self.notes or None,
+        )
+
 
 class OnboardingRequest(BaseModel):
     """One customer app to publish. Carries references and app facts; the key stays in custody."""
@@ -77,7 +96,7 @@ class OnboardingRequest(BaseModel):
         default=None,
         title="Custody ID",
         description="The customer's uploaded key; empty to wait for the upload on the intake page.",
-        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        pattern=CUSTODY_ID_PATTERN,
     )
     bundle_id: str = Field(pattern=BUNDLE_ID_PATTERN, title="Bundle ID", description="e.g. com.acme.game")
     platform: Literal["IOS"] = Field(default="IOS", title="Platform")

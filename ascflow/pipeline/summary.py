@@ -1,26 +1,16 @@
-"""The run summary: what the operator reads at the end of a run (a Prefect artifact), built from step results."""
+"""The run summary: what the operator reads at the end of a run (a Prefect artifact), built from step results
+in the order of the step list."""
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from pydantic import BaseModel
 
-from ascflow.pipeline.credentials import CredentialCheck
-from ascflow.pipeline.publish import PublishResult, ReviewStatus
-from ascflow.pipeline.signing import SigningResult
-from ascflow.pipeline.team import InviteResult
+from ascflow import errors
+from ascflow.pipeline import steps as step_list
+from ascflow.pipeline.job import Step
 from ascflow.pipeline.teardown import ReceiptSummary
-
-T = TypeVar("T")
-
-
-class Step(BaseModel, Generic[T]):
-    """A step's result with what it cost: Apple requests (each attempt counts) and wall time."""
-
-    result: T
-    apple_calls: int
-    seconds: float
 
 
 class RunSummary(BaseModel):
@@ -28,18 +18,20 @@ class RunSummary(BaseModel):
     bundle_id: str
     version: str
     run_id: str
-    credentials: Step[CredentialCheck] | None = None
+    steps: dict[str, Step[Any]] = {}
     waits: list[str] = []
-    signing: Step[SigningResult] | None = None
-    team: Step[list[InviteResult]] | None = None
-    publish: Step[PublishResult] | None = None
-    review: Step[ReviewStatus] | None = None
     receipt: ReceiptSummary | None = None
+
+    def result(self, step: str) -> Any:
+        """The result of a step this run finished (KeyError if it did not)."""
+        return self.steps[step].result
 
     @property
     def apple_calls(self) -> int:
-        steps = (self.credentials, self.signing, self.team, self.publish, self.review)
-        return sum(step.apple_calls for step in steps if step is not None)
+        return sum(step.apple_calls for step in self.steps.values())
+
+    def _in_order(self) -> list[tuple[step_list.StepDef, Step[Any]]]:
+        return [(d, self.steps[d.name]) for d in step_list.STEPS if d.name in self.steps]
 
     def markdown(self) -> str:
         lines = [
@@ -48,39 +40,18 @@ class RunSummary(BaseModel):
             "| step | outcome | Apple calls | seconds |",
             "|---|---|---|---|",
         ]
-        if self.credentials:
-            lines.append(self._row("validate credentials", self.credentials.result.verdict, self.credentials))
-        for wait in self.waits:
-            lines.append(f"| wait | {wait} | | |")
-        if self.signing:
-            lines.append(self._row("ensure signing", "done", self.signing))
-        if self.team:
-            lines.append(self._row("invite team", f"{len(self.team.result)} invitee(s)", self.team))
-        if self.publish:
-            lines.append(self._row("publish", self.publish.result.submission_state, self.publish))
-        if self.review:
-            lines.append(self._row("await review", self.review.result.state, self.review))
+        lines += [
+            f"| {d.title} | {s.result.outcome()} | {s.apple_calls} | {s.seconds:.1f} |"
+            for d, s in self._in_order()
+        ]
+        lines += [f"| wait | {wait} | | |" for wait in self.waits]
         lines += ["", f"Apple calls in all: **{self.apple_calls}**", "", "## Apple resources", ""]
         lines += ["| resource | ID | this run |", "|---|---|---|"]
-        if self.signing:
-            s = self.signing.result
-            lines += [
-                f"| bundle ID | `{s.bundle_id_resource}` | {_made(s.bundle_id_created)} |",
-                f"| distribution certificate (serial {s.certificate_serial}) | `{s.certificate_id}` | "
-                f"{_made(s.certificate_created)} |",
-                f"| App Store profile {s.profile_name} | `{s.profile_id}` | {_made(s.profile_created)} |",
-            ]
-        if self.team:
-            lines += [
-                f"| invitation {i.email} | `{i.apple_id}` | {i.status.value} |" for i in self.team.result
-            ]
-        if self.publish:
-            p = self.publish.result
-            lines += [
-                f"| build | `{p.build_id}` | {'uploaded' if p.build_uploaded_now else 'reused'} |",
-                f"| App Store version | `{p.version_id}` | {_made(p.version_created)} |",
-                f"| review submission | `{p.submission_id}` | {_made(p.submission_created)} |",
-            ]
+        lines += [
+            f"| {row.what} | `{row.apple_id}` | {row.this_run} |"
+            for _, s in self._in_order()
+            for row in s.result.resources()
+        ]
         lines += ["", "## Credentials", ""]
         if self.receipt:
             r = self.receipt
@@ -96,21 +67,14 @@ class RunSummary(BaseModel):
             lines.append("Still in custody (see the run's state); the cleanup sweep destroys it at expiry.")
         return "\n".join(lines) + "\n"
 
-    @staticmethod
-    def _row(name: str, outcome: str, step: Step[Any]) -> str:
-        return f"| {name} | {outcome} | {step.apple_calls} | {step.seconds:.1f} |"
-
-
-def _made(created: bool) -> str:
-    return "created" if created else "reused"
-
 
 def failure_markdown(tenant: str, bundle_id: str, version: str, error: BaseException | None) -> str:
     """What the operator reads when a run fails: what went wrong, what to do, and where the key is."""
-    what = getattr(error, "what", None) or (str(error).splitlines()[0] if error else "The run failed.")
-    next_step = (
-        getattr(error, "next_step", None) or "Read the run's logs for the failing step, fix it, and retry."
-    )
+    if isinstance(error, errors.OperatorError):
+        what, next_step = error.what, error.next_step
+    else:
+        what = str(error).splitlines()[0] if error and str(error) else "The run failed."
+        next_step = "Read the run's logs for the failing step, fix it, and retry."
     return (
         f"# {bundle_id} {version} for {tenant}: failed\n\n"
         f"**What happened:** {what}\n\n"

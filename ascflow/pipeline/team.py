@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ascflow.audit import Action
-from ascflow.connect import UserRole
-from ascflow.connect.actions.team import InvitationStatus, ensure_invitation
-from ascflow.connect.actions.team import Invitee as AppleInvitee
+from ascflow.connect.actions.team import InvitationStatus, ensure_invitation, invitation_status
 from ascflow.pipeline.context import StepContext
-from ascflow.pipeline.request import Invitee
+from ascflow.pipeline.job import Job, ResourceRow, StepResult
 
 
 class InviteResult(BaseModel):
@@ -18,26 +16,26 @@ class InviteResult(BaseModel):
     apple_id: str
 
 
-def invite_team(ctx: StepContext, custody_id: str, invitees: list[Invitee]) -> list[InviteResult]:
+class TeamResult(StepResult):
+    invitees: list[InviteResult] = Field(default_factory=list)
+
+    def outcome(self) -> str:
+        return f"{len(self.invitees)} invitee(s)"
+
+    def resources(self) -> list[ResourceRow]:
+        return [ResourceRow(f"invitation {i.email}", i.apple_id, i.status.value) for i in self.invitees]
+
+
+def invite_team(ctx: StepContext, job: Job) -> TeamResult:
     results: list[InviteResult] = []
-    if not invitees:
-        return results
-    with ctx.apple(custody_id) as client:
-        for invitee in invitees:
-            outcome = ensure_invitation(
-                client,
-                AppleInvitee(
-                    email=invitee.email,
-                    first_name=invitee.first_name,
-                    last_name=invitee.last_name,
-                    roles=[UserRole(role) for role in invitee.roles],
-                    all_apps_visible=invitee.all_apps_visible,
-                    provisioning_allowed=invitee.provisioning_allowed,
-                ),
+    if not job.request.invitees:
+        return TeamResult()
+    with ctx.apple(job.custody_id) as client:
+        for invitee in job.request.invitees:
+            outcome = ensure_invitation(client, invitee.apple())
+            resource = outcome.resource
+            ctx.record(Action.TEAM_INVITED, "success", apple_type=resource.type, apple_id=resource.id)
+            results.append(
+                InviteResult(email=invitee.email, status=invitation_status(outcome), apple_id=resource.id)
             )
-            resource = outcome.user or outcome.invitation
-            assert resource is not None
-            apple_type = "users" if outcome.user is not None else "userInvitations"
-            ctx.record(Action.TEAM_INVITED, "success", apple_type=apple_type, apple_id=resource.id)
-            results.append(InviteResult(email=invitee.email, status=outcome.status, apple_id=resource.id))
-    return results
+    return TeamResult(invitees=results)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ascflow.contracts import CUSTODY_ID_PATTERN
 from ascflow.pipeline.request import OnboardingRequest
 
 WaitKind = Literal["credentials", "access", "review"]
@@ -16,6 +17,7 @@ class Waiting(BaseModel):
     """Stored beside a suspended run (as a flow run input) so the poller knows what to check, and for whom."""
 
     kind: WaitKind
+    step: str | None = Field(default=None, description="The step that waits; None for the customer's upload.")
     tenant: str
     bundle_id: str
     custody_id: str | None = None
@@ -28,11 +30,13 @@ class Waiting(BaseModel):
         request: OnboardingRequest,
         kind: WaitKind,
         *,
+        step: str | None = None,
         custody_id: str | None = None,
         submission_id: str | None = None,
     ) -> Waiting:
         return cls(
             kind=kind,
+            step=step,
             tenant=request.tenant,
             bundle_id=request.bundle_id,
             custody_id=custody_id,
@@ -49,7 +53,7 @@ class CredentialsArrived(BaseModel):
     """How the intake page (or an operator) resumes a run that waits for the customer's key."""
 
     custody_id: str = Field(
-        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        pattern=CUSTODY_ID_PATTERN,
         description="The custody record of the key the customer uploaded (shown by `ascflow custody list`).",
     )
 

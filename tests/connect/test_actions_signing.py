@@ -80,12 +80,12 @@ def test_bundle_id_write_dropped_after_apple_applied_it_is_read_back(
 def test_certificate_is_created_once_then_reused_by_its_key(apple: Apple) -> None:
     first = ensure_distribution_certificate(apple.client, held_keys=[])
     assert first.created
-    assert first.certificate.attributes.certificate_type is CertificateType.DISTRIBUTION
+    assert first.resource.certificate.attributes.certificate_type is CertificateType.DISTRIBUTION
     unrelated = new_signing_request().private_key_pem
-    second = ensure_distribution_certificate(apple.client, held_keys=[unrelated, first.private_key_pem])
+    second = ensure_distribution_certificate(apple.client, held_keys=[unrelated, first.resource.private_key_pem])
     assert not second.created
-    assert second.certificate.id == first.certificate.id
-    assert second.private_key_pem == first.private_key_pem
+    assert second.resource.certificate.id == first.resource.certificate.id
+    assert second.resource.private_key_pem == first.resource.private_key_pem
     assert apple.writes("POST", "/v1/certificates") == 1
     assert "PRIVATE KEY" not in repr(second)
 
@@ -97,9 +97,9 @@ def test_the_new_key_is_handed_over_before_apple_sees_its_csr(apple: Apple) -> N
         handed.append((private_key_pem, apple.writes("POST", "/v1/certificates")))
 
     made = ensure_distribution_certificate(apple.client, held_keys=[], before_create=keep)
-    assert handed == [(made.private_key_pem, 0)]
+    assert handed == [(made.resource.private_key_pem, 0)]
     reused = ensure_distribution_certificate(
-        apple.client, held_keys=[made.private_key_pem], before_create=keep
+        apple.client, held_keys=[made.resource.private_key_pem], before_create=keep
     )
     assert not reused.created
     assert len(handed) == 1
@@ -116,9 +116,9 @@ def test_certificate_write_dropped_after_apple_applied_it_creates_nothing_twice(
     made = ensure_distribution_certificate(apple.client, held_keys=[])
     assert made.created
     certificates = apple.control.state()["certificates"]
-    assert [c["id"] for c in certificates] == [made.certificate.id]
+    assert [c["id"] for c in certificates] == [made.resource.certificate.id]
     # The key returned is the one the certificate was made for: the .p12 opens and pairs them.
-    p12 = export_p12(made.certificate, made.private_key_pem, "pw")
+    p12 = export_p12(made.resource.certificate, made.resource.private_key_pem, "pw")
     key, certificate, _ = pkcs12.load_key_and_certificates(p12, b"pw")
     assert key is not None
     assert certificate is not None
@@ -150,16 +150,16 @@ def test_at_the_certificate_limit_it_stops_names_the_blockers_and_revokes_nothin
 
 def test_p12_from_a_real_certificate_opens_with_its_password(apple: Apple) -> None:
     made = ensure_distribution_certificate(apple.client, held_keys=[])
-    p12 = export_p12(made.certificate, made.private_key_pem, "s3cret")
+    p12 = export_p12(made.resource.certificate, made.resource.private_key_pem, "s3cret")
     _, certificate, _ = pkcs12.load_key_and_certificates(p12, b"s3cret")
     assert certificate is not None
     der = certificate.public_bytes(serialization.Encoding.DER)
-    assert der == base64.b64decode(made.certificate.attributes.certificate_content)
+    assert der == base64.b64decode(made.resource.certificate.attributes.certificate_content)
 
 
 def test_profile_is_created_once_bound_to_our_bundle_id_and_certificate(apple: Apple) -> None:
     bundle_id = ensure_bundle_id(apple.client, BUNDLE, name="Example").resource
-    certificate = ensure_distribution_certificate(apple.client, held_keys=[]).certificate
+    certificate = ensure_distribution_certificate(apple.client, held_keys=[]).resource.certificate
     first = ensure_app_store_profile(apple.client, bundle_id, certificate)
     second = ensure_app_store_profile(apple.client, bundle_id, certificate)
     assert first.created
@@ -174,8 +174,8 @@ def test_profile_is_created_once_bound_to_our_bundle_id_and_certificate(apple: A
 
 def test_a_new_certificate_gets_its_own_profile(apple: Apple) -> None:
     bundle_id = ensure_bundle_id(apple.client, BUNDLE, name="Example").resource
-    old = ensure_distribution_certificate(apple.client, held_keys=[]).certificate
-    new = ensure_distribution_certificate(apple.client, held_keys=[]).certificate
+    old = ensure_distribution_certificate(apple.client, held_keys=[]).resource.certificate
+    new = ensure_distribution_certificate(apple.client, held_keys=[]).resource.certificate
     assert old.id != new.id
     first = ensure_app_store_profile(apple.client, bundle_id, old)
     second = ensure_app_store_profile(apple.client, bundle_id, new)

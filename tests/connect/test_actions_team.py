@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from ascflow.connect.actions import InvitationStatus, Invitee, ensure_invitation
-from ascflow.connect.models import UserRole
+from ascflow.connect.actions import InvitationStatus, Invitee, ensure_invitation, invitation_status
+from ascflow.connect.models import User, UserRole
 from ascflow.simulator.faults import FaultPlan, FaultRule
 from ascflow.simulator.scenario import PersonSpec
 from tests.connect.conftest import Apple
@@ -18,23 +18,23 @@ INVITEE = Invitee(email="publisher@example.com", first_name="Pat", last_name="Pu
 def test_invites_once_then_sees_the_pending_invitation(apple: Apple) -> None:
     first = ensure_invitation(apple.client, INVITEE)
     second = ensure_invitation(apple.client, INVITEE)
-    assert first.status is InvitationStatus.INVITED
-    assert second.status is InvitationStatus.ALREADY_INVITED
-    assert first.invitation is not None
-    assert second.invitation is not None
-    assert first.invitation.id == second.invitation.id
-    assert first.invitation.attributes.roles == [UserRole.APP_MANAGER.value]
+    assert invitation_status(first) is InvitationStatus.INVITED
+    assert invitation_status(second) is InvitationStatus.ALREADY_INVITED
+    assert first.resource is not None
+    assert second.resource is not None
+    assert first.resource.id == second.resource.id
+    assert first.resource.attributes.roles == [UserRole.APP_MANAGER.value]
     assert apple.writes("POST", "/v1/userInvitations") == 1
 
 
 def test_an_accepted_invitation_makes_a_user(apple: Apple) -> None:
     invited = ensure_invitation(apple.client, INVITEE)
-    assert invited.invitation is not None
-    apple.control.accept_invitation(invited.invitation.id)
+    assert invited.resource is not None
+    apple.control.accept_invitation(invited.resource.id)
     after = ensure_invitation(apple.client, INVITEE)
-    assert after.status is InvitationStatus.ALREADY_USER
-    assert after.user is not None
-    assert after.user.attributes.username == INVITEE.email
+    assert invitation_status(after) is InvitationStatus.ALREADY_USER
+    assert isinstance(after.resource, User)
+    assert after.resource.attributes.username == INVITEE.email
     assert apple.writes("POST", "/v1/userInvitations") == 1
 
 
@@ -47,8 +47,8 @@ def test_existing_members_and_invitees_are_matched_without_regard_to_case(
     )
     member = ensure_invitation(apple.client, Invitee("Member@Example.com", "M", "Ember"))
     pending = ensure_invitation(apple.client, Invitee("pending@example.com", "P", "Ending"))
-    assert member.status is InvitationStatus.ALREADY_USER
-    assert pending.status is InvitationStatus.ALREADY_INVITED
+    assert invitation_status(member) is InvitationStatus.ALREADY_USER
+    assert invitation_status(pending) is InvitationStatus.ALREADY_INVITED
     assert apple.writes("POST", "/v1/userInvitations") == 0
 
 
@@ -61,7 +61,7 @@ def test_invitation_dropped_after_apple_applied_it_is_not_sent_again(
         )
     )
     outcome = ensure_invitation(apple.client, INVITEE)
-    assert outcome.status is InvitationStatus.INVITED
+    assert invitation_status(outcome) is InvitationStatus.INVITED
     emails = [i["attributes"]["email"] for i in apple.control.state()["userInvitations"]]
     assert emails == [INVITEE.email]
 

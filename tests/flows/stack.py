@@ -21,6 +21,7 @@ from ascflow.runs import start_onboarding
 from ascflow.settings import Settings
 from ascflow.simulator.control import LoggedRequest
 from ascflow.simulator.server import SimulatorServer
+from tests.fixtures.ipa import build_ipa
 from tests.fixtures.keys import CustomerKey, make_customer_key
 
 TIME_SCALE = 3600.0  # an hour of Apple time per wall second
@@ -34,6 +35,7 @@ APPS = {
     "invalid": "com.example.flows.invalid",
     "deploy": "com.example.flows.deploy",
     "review": "com.example.flows.review",
+    "steps": "com.example.flows.steps",
 }
 E2E_TENANT = "e2e-games"
 E2E_BUNDLE_ID = APPS["e2e"]
@@ -73,7 +75,7 @@ class FlowStack:
     prefect: LocalPrefect
     settings: Settings
     env: dict[str, str]
-    ipa: Path
+    ipa_dir: Path  # one .ipa per app is written here: Apple reads the bundle ID from it
     issuer_id: str
     # Every P-256 key the suite deposited: the canary scan looks for each of them. Kept out of reprs, which
     # pytest prints when a test fails.
@@ -116,13 +118,20 @@ class FlowStack:
         )
         return record.id
 
+    def ipa_for(self, bundle_id: str) -> Path:
+        """The app's build: an .ipa whose Info.plist names its bundle ID, NEW_VERSION and BUILD_NUMBER."""
+        path = self.ipa_dir / f"{bundle_id}.ipa"
+        if not path.exists():
+            build_ipa(path, bundle_id, NEW_VERSION, BUILD_NUMBER, extra_size=64 * 1024)
+        return path
+
     def request(self, tenant: str, bundle_id: str, custody_id: str, **changes: Any) -> OnboardingRequest:
         request = OnboardingRequest(
             tenant=tenant,
             custody_id=custody_id,
             bundle_id=bundle_id,
             version=NEW_VERSION,
-            build=BuildSource(path=str(self.ipa), build_number=BUILD_NUMBER),
+            build=BuildSource(path=str(self.ipa_for(bundle_id)), build_number=BUILD_NUMBER),
             whats_new={"en-US": "Faster loading."},
             review_contact=ReviewContact(
                 first_name="Robin", last_name="Reviewer", phone="+1 555 0100", email="review@example.com"

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from prefect.client.schemas.objects import StateType
 
-from ascflow.local_prefect import DEPLOYMENTS, LocalPrefect
+from ascflow import contracts
+from ascflow.local_prefect import LocalPrefect
 from ascflow.runs import start_onboarding
 from deployments.work_pool import WORK_POOL
 from tests.flows.stack import APPS, FlowStack, ended, state_history, state_of, suspended, wait_until
@@ -69,7 +70,7 @@ def test_deploy_all_and_a_process_worker_run_the_onboarding_with_its_wait(
 ) -> None:
     with operator_server.client() as client:
         deployed = {d.name: d for d in client.read_deployments()}
-        assert set(deployed) == set(DEPLOYMENTS)
+        assert set(deployed) == {name.split("/")[1] for name in contracts.DEPLOYMENTS}
         assert {d.work_pool_name for d in deployed.values()} == {WORK_POOL}
         key = flow_stack.new_key(active=False)
         custody_id = flow_stack.deposit(TENANT, BUNDLE_ID, key.key_id, key.p8)

@@ -6,6 +6,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ascflow.connect.actions.signing import CertificateLimitReached
+from ascflow.pipeline.job import Job
 from ascflow.pipeline.signing import PENDING_PREFIX, ensure_signing
 from ascflow.simulator.scenario import CertificateSpec
 from tests.pipeline.conftest import deposit, request_for
@@ -18,8 +19,10 @@ def posts(apple, path: str) -> int:
 def test_signing_is_made_once_and_reused(simulator, make_context):
     ctx = make_context(simulator)
     custody_id = deposit(ctx, simulator.admin_key)
-    first = ensure_signing(ctx, custody_id, request_for(simulator))
-    again = ensure_signing(make_context(simulator), custody_id, request_for(simulator))
+    first = ensure_signing(ctx, Job(request=request_for(simulator), custody_id=custody_id))
+    again = ensure_signing(
+        make_context(simulator), Job(request=request_for(simulator), custody_id=custody_id)
+    )
     assert first.certificate_created
     assert first.profile_created
     assert not again.certificate_created
@@ -51,12 +54,12 @@ def test_a_crash_after_apple_made_the_certificate_reuses_it_on_rerun(simulator, 
 
     monkeypatch.setattr(ctx.custody, "deposit_signing_identity", crash_on_the_full_identity)
     with pytest.raises(SystemExit):
-        ensure_signing(ctx, custody_id, request_for(simulator))
+        ensure_signing(ctx, Job(request=request_for(simulator), custody_id=custody_id))
     assert posts(simulator, "/v1/certificates") == 1
     assert calls[0].startswith(PENDING_PREFIX)
 
     rerun = make_context(simulator)
-    result = ensure_signing(rerun, custody_id, request_for(simulator))
+    result = ensure_signing(rerun, Job(request=request_for(simulator), custody_id=custody_id))
     assert not result.certificate_created
     assert posts(simulator, "/v1/certificates") == 1
     kept = [r for r in rerun.custody.list() if r.kind == "signing_identity"]
@@ -69,7 +72,7 @@ def test_at_the_certificate_limit_nothing_is_revoked_and_the_operator_is_told_wh
     apple = start_simulator(certificates=[CertificateSpec(name=f"Their CI {n}") for n in range(3)])
     ctx = make_context(apple)
     with pytest.raises(CertificateLimitReached) as failure:
-        ensure_signing(ctx, deposit(ctx, apple.admin_key), request_for(apple))
+        ensure_signing(ctx, Job(request=request_for(apple), custody_id=deposit(ctx, apple.admin_key)))
     assert "which of these certificates may be revoked" in failure.value.next_step
     theirs = apple.control.state()["certificates"]
     assert len(theirs) == 3

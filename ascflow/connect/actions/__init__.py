@@ -12,10 +12,6 @@ from ascflow.connect.actions.builds import (
 from ascflow.connect.actions.common import ActionFailed, Ensured, WaitTimedOut
 from ascflow.connect.actions.profiles import ProfileMismatch, app_store_profile_name, ensure_app_store_profile
 from ascflow.connect.actions.release import (
-    EnsuredLocalization,
-    EnsuredReviewDetail,
-    EnsuredVersion,
-    ReviewContact,
     VersionNotEditable,
     ensure_localizations,
     ensure_review_details,
@@ -23,18 +19,17 @@ from ascflow.connect.actions.release import (
 )
 from ascflow.connect.actions.review import (
     SubmissionBlocked,
-    SubmittedReview,
     ensure_review_submission_submitted,
     review_state,
 )
 from ascflow.connect.actions.signing import (
     CertificateLimitReached,
-    DistributionCertificate,
+    CertificateWithKey,
     ensure_bundle_id,
     ensure_distribution_certificate,
     export_p12,
 )
-from ascflow.connect.actions.team import InvitationOutcome, InvitationStatus, Invitee, ensure_invitation
+from ascflow.connect.actions.team import InvitationStatus, Invitee, ensure_invitation, invitation_status
 
 __all__ = [
     "ActionFailed",
@@ -42,18 +37,12 @@ __all__ = [
     "BuildProcessingFailed",
     "BuildUploadFailed",
     "CertificateLimitReached",
-    "DistributionCertificate",
+    "CertificateWithKey",
     "Ensured",
-    "EnsuredLocalization",
-    "EnsuredReviewDetail",
-    "EnsuredVersion",
-    "InvitationOutcome",
     "InvitationStatus",
     "Invitee",
     "ProfileMismatch",
-    "ReviewContact",
     "SubmissionBlocked",
-    "SubmittedReview",
     "UploadedBuild",
     "VersionNotEditable",
     "WaitTimedOut",
@@ -68,6 +57,7 @@ __all__ = [
     "ensure_version",
     "export_p12",
     "find_app",
+    "invitation_status",
     "review_state",
     "set_export_compliance",
     "upload_build",

@@ -9,27 +9,15 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ascflow.connect.errors import OutcomeUnknown
+from ascflow.errors import OperatorError
 
 T = TypeVar("T")
 
 Sleep = Callable[[float], None]
 
 
-class ActionFailed(Exception):
+class ActionFailed(OperatorError):
     """A composite action cannot go on; `next_step` says what the operator (or the customer) must do."""
-
-    def __init__(self, what: str, *, next_step: str) -> None:
-        self.what = what
-        self.next_step = next_step
-        super().__init__(f"{what}\nNext step: {next_step}")
-
-    def __reduce__(self) -> tuple[object, ...]:
-        # Keyword-only arguments are lost by Exception's default pickling (Prefect pickles task failures).
-        return (_restore, (type(self), self.what, self.next_step))
-
-
-def _restore(cls: type[ActionFailed], what: str, next_step: str) -> ActionFailed:
-    return cls(what, next_step=next_step)
 
 
 class WaitTimedOut(ActionFailed):
@@ -38,10 +26,16 @@ class WaitTimedOut(ActionFailed):
 
 @dataclass(frozen=True)
 class Ensured(Generic[T]):
-    """A resource an action made sure of, and whether this call created it (False: it was already there)."""
+    """What every find-or-create action returns: the resource it made sure of, whether this call created it,
+    and what it changed on one that was already there (in words an operator reads, e.g. "renamed 1.0 to 1.1")."""
 
     resource: T
     created: bool
+    changes: tuple[str, ...] = ()
+
+    @property
+    def updated(self) -> bool:
+        return bool(self.changes)
 
 
 def find_or_create(find: Callable[[], T | None], create: Callable[[], T]) -> Ensured[T]:

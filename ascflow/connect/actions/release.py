@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from pydantic import SecretStr
-
-from ascflow.connect.actions.common import ActionFailed, create_once, find_or_create, update_once
+from ascflow.connect.actions.common import ActionFailed, Ensured, create_once, find_or_create, update_once
 from ascflow.connect.client import AppStoreConnect
 from ascflow.connect.models import (
     EDITABLE_VERSION_STATES,
     IN_REVIEW_VERSION_STATES,
     AppStoreReviewDetail,
+    AppStoreReviewDetailAttributes,
     AppStoreVersion,
     AppStoreVersionLocalization,
     Platform,
@@ -24,14 +22,6 @@ class VersionNotEditable(ActionFailed):
     """The version is already with Apple's review with another build, so it cannot be changed now."""
 
 
-@dataclass(frozen=True)
-class EnsuredVersion:
-    version: AppStoreVersion
-    created: bool
-    version_string_changed: bool
-    build_attached: bool
-
-
 def ensure_version(
     client: AppStoreConnect,
     *,
@@ -40,9 +30,9 @@ def ensure_version(
     build_id: str,
     platform: Platform = Platform.IOS,
     release_type: ReleaseType | None = None,
-) -> EnsuredVersion:
+) -> Ensured[AppStoreVersion]:
     """Reuse the platform's one editable version (renamed if needed) or create it; attach the build and set
-    how it is released after approval."""
+    how it is released after approval. `changes` says in words what changed on a version that was there."""
     versions = client.versions.list_for_app(app_id=app_id, platform=platform)
     settled = next(
         (
@@ -66,7 +56,7 @@ def ensure_version(
                     else "That version has been through review: publish under a new version string."
                 ),
             )
-        return EnsuredVersion(settled, created=False, version_string_changed=False, build_attached=False)
+        return Ensured(settled, created=False)
 
     def editable(listed: list[AppStoreVersion]) -> AppStoreVersion | None:
         return next((v for v in listed if v.attributes.app_version_state in EDITABLE_VERSION_STATES), None)
@@ -80,38 +70,36 @@ def ensure_version(
         lambda: editable(client.versions.list_for_app(app_id=app_id, platform=platform)),
     )
     version_id = version.id
-    renamed = version.attributes.version_string != version_string
-    if renamed:
+    changes: list[str] = []
+    if version.attributes.version_string != version_string:
+        changes.append(
+            f"renamed the editable version {version.attributes.version_string} to {version_string}"
+        )
         update_once(
             lambda: client.versions.update(version_id, version_string=version_string),
             lambda: client.versions.get(version_id).attributes.version_string == version_string,
         )
         version = client.versions.get(version_id)
     if release_type is not None and version.attributes.release_type != release_type:
+        if not created:
+            changes.append(f"release type {version.attributes.release_type} -> {release_type}")
         update_once(
             lambda: client.versions.update(version_id, release_type=release_type),
             lambda: client.versions.get(version_id).attributes.release_type == release_type,
         )
         version = client.versions.get(version_id)
-    attached = client.versions.build_id(version_id) != build_id
-    if attached:
+    if client.versions.build_id(version_id) != build_id:
+        changes.append(f"attached build {build_id}")
         update_once(
             lambda: client.versions.attach_build(version_id, build_id),
             lambda: client.versions.build_id(version_id) == build_id,
         )
-    return EnsuredVersion(version, created, version_string_changed=renamed, build_attached=attached)
-
-
-@dataclass(frozen=True)
-class EnsuredLocalization:
-    localization: AppStoreVersionLocalization
-    created: bool
-    updated: bool
+    return Ensured(version, created, changes=() if created else tuple(changes))
 
 
 def ensure_localizations(
     client: AppStoreConnect, version_id: str, whats_new: Mapping[str, str]
-) -> list[EnsuredLocalization]:
+) -> list[Ensured[AppStoreVersionLocalization]]:
     """Set `whatsNew` per locale: PATCH the localizations Apple copied over, create only missing locales."""
     existing = {loc.attributes.locale: loc for loc in client.localizations.list_for_version(version_id)}
     return [
@@ -126,7 +114,7 @@ def _ensure_locale(
     locale: str,
     text: str,
     current: AppStoreVersionLocalization | None,
-) -> EnsuredLocalization:
+) -> Ensured[AppStoreVersionLocalization]:
     def find() -> AppStoreVersionLocalization | None:
         listed = client.localizations.list_for_version(version_id)
         return next((loc for loc in listed if loc.attributes.locale == locale), None)
@@ -135,9 +123,9 @@ def _ensure_locale(
         made = create_once(
             lambda: client.localizations.create(version_id=version_id, locale=locale, whats_new=text), find
         )
-        return EnsuredLocalization(made, created=True, updated=False)
+        return Ensured(made, created=True)
     if current.attributes.whats_new == text:
-        return EnsuredLocalization(current, created=False, updated=False)
+        return Ensured(current, created=False)
 
     def applied() -> bool:
         found = find()
@@ -145,75 +133,40 @@ def _ensure_locale(
 
     localization_id = current.id
     update_once(lambda: client.localizations.set_whats_new(localization_id, text), applied)
-    return EnsuredLocalization(current, created=False, updated=True)
+    return Ensured(current, created=False, changes=(f"What's New ({locale})",))
 
 
-@dataclass(frozen=True)
-class ReviewContact:
-    """Who Apple's reviewers contact, and the demo account they sign in with (if the app needs one)."""
-
-    first_name: str
-    last_name: str
-    phone: str
-    email: str
-    demo_account_name: str | None = None
-    demo_account_password: SecretStr | None = None
-    notes: str | None = None
-
-    def attributes(self) -> dict[str, object]:
-        demo = self.demo_account_name is not None
-        return {
-            "contactFirstName": self.first_name,
-            "contactLastName": self.last_name,
-            "contactPhone": self.phone,
-            "contactEmail": self.email,
-            "demoAccountRequired": demo,
-            "demoAccountName": self.demo_account_name,
-            "demoAccountPassword": (
-                self.demo_account_password.get_secret_value() if self.demo_account_password else None
-            ),
-            "notes": self.notes,
-        }
+def review_attributes(contact: AppStoreReviewDetailAttributes) -> dict[str, object]:
+    """The review detail's attributes as Apple names them, for a request body: the one place a password is
+    revealed, and only the fields the caller set (Apple would clear the others)."""
+    attributes = contact.model_dump(by_alias=True, exclude_none=True)
+    if contact.demo_account_password is not None:
+        attributes["demoAccountPassword"] = contact.demo_account_password.get_secret_value()
+    return attributes
 
 
-@dataclass(frozen=True)
-class EnsuredReviewDetail:
-    detail: AppStoreReviewDetail
-    created: bool
-    updated: bool
-
-
-def _matches(detail: AppStoreReviewDetail, contact: ReviewContact) -> bool:
-    have = detail.attributes
-    password = have.demo_account_password.get_secret_value() if have.demo_account_password else None
-    current = {
-        "contactFirstName": have.contact_first_name,
-        "contactLastName": have.contact_last_name,
-        "contactPhone": have.contact_phone,
-        "contactEmail": have.contact_email,
-        "demoAccountRequired": have.demo_account_required,
-        "demoAccountName": have.demo_account_name,
-        "demoAccountPassword": password,
-        "notes": have.notes,
-    }
-    return all(current[name] == value for name, value in contact.attributes().items() if value is not None)
+def _matches(detail: AppStoreReviewDetail, contact: AppStoreReviewDetailAttributes) -> bool:
+    have = detail.attributes.model_dump()
+    return all(have[name] == value for name, value in contact.model_dump(exclude_none=True).items())
 
 
 def ensure_review_details(
-    client: AppStoreConnect, version_id: str, contact: ReviewContact
-) -> EnsuredReviewDetail:
+    client: AppStoreConnect, version_id: str, contact: AppStoreReviewDetailAttributes
+) -> Ensured[AppStoreReviewDetail]:
     made = find_or_create(
         lambda: client.review_details.for_version(version_id),
-        lambda: client.review_details.create(version_id=version_id, attributes=contact.attributes()),
+        lambda: client.review_details.create(version_id=version_id, attributes=review_attributes(contact)),
     )
     detail = made.resource
     if made.created or _matches(detail, contact):
-        return EnsuredReviewDetail(detail, created=made.created, updated=False)
+        return made
     detail_id = detail.id
 
     def applied() -> bool:
         current = client.review_details.for_version(version_id)
         return current is not None and _matches(current, contact)
 
-    update_once(lambda: client.review_details.update(detail_id, attributes=contact.attributes()), applied)
-    return EnsuredReviewDetail(detail, created=False, updated=True)
+    update_once(
+        lambda: client.review_details.update(detail_id, attributes=review_attributes(contact)), applied
+    )
+    return Ensured(detail, created=False, changes=("review contact",))

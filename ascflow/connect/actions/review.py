@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from ascflow.connect.actions.common import ActionFailed, create_once, update_once
+from ascflow.connect.actions.common import ActionFailed, Ensured, create_once, update_once
 from ascflow.connect.client import AppStoreConnect
 from ascflow.connect.models import Platform, ReviewSubmission, ReviewSubmissionState
 
@@ -29,6 +27,7 @@ _WITH_APPLE = frozenset(
 )
 # Drafts we may (re)submit: a new one, or one Apple sent back that still holds our version.
 _SUBMITTABLE = frozenset({ReviewSubmissionState.READY_FOR_REVIEW, ReviewSubmissionState.UNRESOLVED_ISSUES})
+SUBMITTED = ("submitted",)
 # Item states of a version Apple has reviewed and let through.
 _REVIEWED_ITEM_STATES = frozenset({"ACCEPTED", "APPROVED"})
 
@@ -37,28 +36,22 @@ class SubmissionBlocked(ActionFailed):
     """Another open submission (holding something else) is in the way; we never cancel it ourselves."""
 
 
-@dataclass(frozen=True)
-class SubmittedReview:
-    submission: ReviewSubmission
-    created: bool
-    submitted_now: bool
-
-
 def ensure_review_submission_submitted(
     client: AppStoreConnect, *, app_id: str, version_id: str, platform: Platform = Platform.IOS
-) -> SubmittedReview:
+) -> Ensured[ReviewSubmission]:
+    """The version in one open submission, submitted; `changes` is ("submitted",) when this call submitted it."""
     submissions = client.review_submissions.list(app_id=app_id, platform=platform)
     for submission in (s for s in submissions if s.attributes.state in _OPEN):
         held = set(_held_versions(client, submission.id))
         state = submission.attributes.state
         if held == {version_id} and state in _WITH_APPLE:
-            return SubmittedReview(submission, created=False, submitted_now=False)
+            return Ensured(submission, created=False)
         if held == {version_id} and state in _SUBMITTABLE:
-            return SubmittedReview(_submit(client, submission.id), created=False, submitted_now=True)
+            return Ensured(_submit(client, submission.id), created=False, changes=SUBMITTED)
         if not held and state is ReviewSubmissionState.READY_FOR_REVIEW:
             # An empty draft: an earlier run stopped between creating it and adding the version.
             _add_version(client, submission.id, version_id)
-            return SubmittedReview(_submit(client, submission.id), created=False, submitted_now=True)
+            return Ensured(_submit(client, submission.id), created=False, changes=SUBMITTED)
         raise SubmissionBlocked(
             f"Review submission {submission.id} is open ({state.value}) and holds "
             f"{', '.join(sorted(held)) or 'nothing'}, not only version {version_id}.",
@@ -70,7 +63,7 @@ def ensure_review_submission_submitted(
     # A rerun after Apple finished the review: the version went through once, it is not submitted again.
     for submission in (s for s in submissions if s.attributes.state is ReviewSubmissionState.COMPLETE):
         if _held_versions(client, submission.id).get(version_id) in _REVIEWED_ITEM_STATES:
-            return SubmittedReview(submission, created=False, submitted_now=False)
+            return Ensured(submission, created=False)
 
     def find_draft() -> ReviewSubmission | None:
         listed = client.review_submissions.list(app_id=app_id, platform=platform)
@@ -80,7 +73,7 @@ def ensure_review_submission_submitted(
         lambda: client.review_submissions.create(app_id=app_id, platform=platform), find_draft
     )
     _add_version(client, draft.id, version_id)
-    return SubmittedReview(_submit(client, draft.id), created=True, submitted_now=True)
+    return Ensured(_submit(client, draft.id), created=True, changes=SUBMITTED)
 
 
 def _held_versions(client: AppStoreConnect, submission_id: str) -> dict[str, str | None]:

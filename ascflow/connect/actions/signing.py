@@ -42,10 +42,15 @@ def ensure_bundle_id(
 
 
 @dataclass(frozen=True)
-class DistributionCertificate:
+class CertificateWithKey:
+    """A distribution certificate and the private key it was made for (which only we hold)."""
+
     certificate: Certificate
     private_key_pem: bytes = field(repr=False)
-    created: bool
+
+    @property
+    def id(self) -> str:
+        return self.certificate.id
 
 
 def ensure_distribution_certificate(
@@ -55,7 +60,7 @@ def ensure_distribution_certificate(
     certificate_type: CertificateType = CertificateType.DISTRIBUTION,
     now: datetime | None = None,
     before_create: Callable[[bytes], None] | None = None,
-) -> DistributionCertificate:
+) -> Ensured[CertificateWithKey]:
     """Reuse a valid distribution certificate whose key we hold, else make a key + CSR and create one.
 
     `before_create` receives the new private key before Apple sees its CSR, so the caller can keep it first:
@@ -64,18 +69,18 @@ def ensure_distribution_certificate(
     """
     moment = now or datetime.now(UTC)
 
-    def ours(keys: Sequence[bytes]) -> DistributionCertificate | None:
+    def ours(keys: Sequence[bytes]) -> CertificateWithKey | None:
         for certificate in client.certificates.list(certificate_types=APP_STORE_CERTIFICATE_TYPES):
             if certificate.attributes.expiration_date <= moment:
                 continue
             for key in keys:
                 if key_matches_certificate(key, certificate.attributes.certificate_content):
-                    return DistributionCertificate(certificate, key, created=False)
+                    return CertificateWithKey(certificate, key)
         return None
 
     reused = ours(held_keys)
     if reused is not None:
-        return reused
+        return Ensured(reused, created=False)
     request = new_signing_request()
     if before_create is not None:
         before_create(request.private_key_pem)
@@ -86,10 +91,10 @@ def ensure_distribution_certificate(
         )
     except Conflict as exc:
         raise _limit_reached(client, exc) from exc
-    return DistributionCertificate(certificate, request.private_key_pem, created=True)
+    return Ensured(CertificateWithKey(certificate, request.private_key_pem), created=True)
 
 
-def _made_for(found: DistributionCertificate | None) -> Certificate | None:
+def _made_for(found: CertificateWithKey | None) -> Certificate | None:
     return found.certificate if found is not None else None
 
 

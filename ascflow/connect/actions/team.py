@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ascflow.connect.actions.common import find_or_create
+from ascflow.connect.actions.common import Ensured, find_or_create
 from ascflow.connect.client import AppStoreConnect
 from ascflow.connect.models import User, UserInvitation, UserRole
 
@@ -41,11 +41,10 @@ class InvitationStatus(StrEnum):
     INVITED = "invited"
 
 
-@dataclass(frozen=True)
-class InvitationOutcome:
-    status: InvitationStatus
-    user: User | None = None
-    invitation: UserInvitation | None = None
+def invitation_status(outcome: Ensured[User | UserInvitation]) -> InvitationStatus:
+    if isinstance(outcome.resource, User):
+        return InvitationStatus.ALREADY_USER
+    return InvitationStatus.INVITED if outcome.created else InvitationStatus.ALREADY_INVITED
 
 
 def _spellings(email: str) -> list[str]:
@@ -53,7 +52,8 @@ def _spellings(email: str) -> list[str]:
     return list(dict.fromkeys([email, email.lower()]))
 
 
-def ensure_invitation(client: AppStoreConnect, invitee: Invitee) -> InvitationOutcome:
+def ensure_invitation(client: AppStoreConnect, invitee: Invitee) -> Ensured[User | UserInvitation]:
+    """The invitee as a member of the team (left as they are) or invited (once)."""
     wanted = invitee.email.casefold()
     # Both filters may also match more than the exact address: compare on our side.
     member = next(
@@ -66,7 +66,7 @@ def ensure_invitation(client: AppStoreConnect, invitee: Invitee) -> InvitationOu
         None,
     )
     if member is not None:
-        return InvitationOutcome(InvitationStatus.ALREADY_USER, user=member)
+        return Ensured(member, created=False)
 
     def find() -> UserInvitation | None:
         return next(
@@ -79,7 +79,7 @@ def ensure_invitation(client: AppStoreConnect, invitee: Invitee) -> InvitationOu
             None,
         )
 
-    ensured = find_or_create(
+    ensured: Ensured[User | UserInvitation] = find_or_create(
         find,
         lambda: client.invitations.create(
             email=invitee.email,
@@ -90,5 +90,4 @@ def ensure_invitation(client: AppStoreConnect, invitee: Invitee) -> InvitationOu
             provisioning_allowed=invitee.provisioning_allowed,
         ),
     )
-    status = InvitationStatus.INVITED if ensured.created else InvitationStatus.ALREADY_INVITED
-    return InvitationOutcome(status, invitation=ensured.resource)
+    return ensured

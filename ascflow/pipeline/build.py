@@ -1,5 +1,4 @@
-"""Publishing: the build uploaded and processed, export compliance, the version, What's New, review details,
-and the review submission."""
+"""The build: uploaded (or found among those already uploaded), processed, export compliance answered."""
 
 from __future__ import annotations
 
@@ -8,54 +7,34 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from ascflow.audit import Action
 from ascflow.connect import Platform
 from ascflow.connect.actions.apps import find_app
 from ascflow.connect.actions.builds import set_export_compliance, upload_build, wait_for_build_processing
 from ascflow.connect.actions.common import ActionFailed
-from ascflow.connect.actions.release import (
-    ReviewContact,
-    ensure_localizations,
-    ensure_review_details,
-    ensure_version,
-)
-from ascflow.connect.actions.review import ensure_review_submission_submitted, review_state
 from ascflow.connect.client import AppStoreConnect
 from ascflow.pipeline.context import StepContext
+from ascflow.pipeline.job import Job, ResourceRow, StepResult
 from ascflow.pipeline.request import OnboardingRequest
 
-TERMINAL_REVIEW_STATES = frozenset({"COMPLETE", "UNRESOLVED_ISSUES"})
 
-
-class PublishResult(BaseModel):
+class BuildResult(StepResult):
     app_id: str
     build_id: str
     build_upload_id: str | None
     build_uploaded_now: bool
-    version_id: str
-    version_created: bool
-    localizations_changed: int
-    review_detail_id: str
-    submission_id: str
-    submission_created: bool
-    submission_state: str
+
+    def outcome(self) -> str:
+        return "uploaded and processed" if self.build_uploaded_now else "processed"
+
+    def resources(self) -> list[ResourceRow]:
+        return [ResourceRow("build", self.build_id, "uploaded" if self.build_uploaded_now else "reused")]
 
 
-class ReviewStatus(BaseModel):
-    submission_id: str
-    state: str
-
-    @property
-    def finished(self) -> bool:
-        return self.state in TERMINAL_REVIEW_STATES
-
-
-def publish(ctx: StepContext, custody_id: str, request: OnboardingRequest) -> PublishResult:
-    platform = Platform(request.platform)
+def prepare_build(ctx: StepContext, job: Job) -> BuildResult:
+    request = job.request
     poll = ctx.settings.poll_interval_seconds
-    with ctx.apple(custody_id) as client:
+    with ctx.apple(job.custody_id) as client:
         app_id = find_app(client, request.bundle_id).id
         upload_id: str | None = None
         uploaded_now = False
@@ -69,7 +48,7 @@ def publish(ctx: StepContext, custody_id: str, request: OnboardingRequest) -> Pu
                     ipa=ipa,
                     short_version=request.version,
                     version=request.build.build_number,
-                    platform=platform,
+                    platform=Platform(request.platform),
                     poll_interval=poll,
                     timeout=ctx.settings.build_wait_seconds,
                 )
@@ -80,69 +59,9 @@ def publish(ctx: StepContext, custody_id: str, request: OnboardingRequest) -> Pu
         )
         set_export_compliance(client, build_id, uses_non_exempt_encryption=request.uses_non_exempt_encryption)
         ctx.record(Action.BUILD_PROCESSED, "success", apple_type="builds", apple_id=build_id)
-
-        version = ensure_version(
-            client,
-            app_id=app_id,
-            version_string=request.version,
-            build_id=build_id,
-            platform=platform,
-            release_type=request.release_type,
-        )
-        version_id = version.version.id
-        localizations = ensure_localizations(client, version_id, request.whats_new)
-        contact = request.review_contact
-        detail = ensure_review_details(
-            client,
-            version_id,
-            ReviewContact(
-                first_name=contact.first_name,
-                last_name=contact.last_name,
-                phone=contact.phone,
-                email=contact.email,
-                notes=contact.notes or None,
-            ),
-        )
-        ctx.record(Action.VERSION_PREPARED, "success", apple_type="appStoreVersions", apple_id=version_id)
-
-        submitted = ensure_review_submission_submitted(
-            client, app_id=app_id, version_id=version_id, platform=platform
-        )
-        submission = submitted.submission
-        ctx.record(Action.REVIEW_SUBMITTED, "success", apple_type="reviewSubmissions", apple_id=submission.id)
-    return PublishResult(
-        app_id=app_id,
-        build_id=build_id,
-        build_upload_id=upload_id,
-        build_uploaded_now=uploaded_now,
-        version_id=version_id,
-        version_created=version.created,
-        localizations_changed=sum(1 for loc in localizations if loc.created or loc.updated),
-        review_detail_id=detail.detail.id,
-        submission_id=submission.id,
-        submission_created=submitted.created,
-        submission_state=submission.attributes.state.value,
+    return BuildResult(
+        app_id=app_id, build_id=build_id, build_upload_id=upload_id, build_uploaded_now=uploaded_now
     )
-
-
-def review_status(ctx: StepContext, custody_id: str, submission_id: str) -> ReviewStatus:
-    with ctx.apple(custody_id) as client:
-        return ReviewStatus(submission_id=submission_id, state=review_state(client, submission_id).value)
-
-
-def check_review(ctx: StepContext, custody_id: str, submission_id: str) -> ReviewStatus:
-    """The review's state, recorded in the audit trail once it has ended."""
-    status = review_status(ctx, custody_id, submission_id)
-    if status.finished:
-        approved = status.state == "COMPLETE"
-        ctx.record(
-            Action.REVIEW_OUTCOME,
-            "success" if approved else "failure",
-            apple_type="reviewSubmissions",
-            apple_id=submission_id,
-            error_code=None if approved else status.state,
-        )
-    return status
 
 
 def _existing_build(client: AppStoreConnect, app_id: str, request: OnboardingRequest) -> str:

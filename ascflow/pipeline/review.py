@@ -1,0 +1,87 @@
+"""The review: the version submitted through one review submission, and Apple's verdict waited for."""
+
+from __future__ import annotations
+
+from ascflow.audit import Action
+from ascflow.connect import Platform
+from ascflow.connect.actions.review import ensure_review_submission_submitted, review_state
+from ascflow.pipeline.build import BuildResult
+from ascflow.pipeline.context import StepContext
+from ascflow.pipeline.job import Job, ResourceRow, StepResult, Wait, made
+from ascflow.pipeline.version import VersionResult
+from ascflow.pipeline.waiting import explain_review_wait
+
+TERMINAL_REVIEW_STATES = frozenset({"COMPLETE", "UNRESOLVED_ISSUES"})
+
+
+class SubmissionResult(StepResult):
+    submission_id: str
+    submission_created: bool
+    submission_state: str
+
+    def outcome(self) -> str:
+        return self.submission_state
+
+    def resources(self) -> list[ResourceRow]:
+        return [ResourceRow("review submission", self.submission_id, made(self.submission_created))]
+
+
+class ReviewStatus(StepResult):
+    submission_id: str
+    state: str
+
+    @property
+    def finished(self) -> bool:
+        return self.state in TERMINAL_REVIEW_STATES
+
+    def outcome(self) -> str:
+        return self.state
+
+
+def submit_for_review(ctx: StepContext, job: Job) -> SubmissionResult:
+    app_id = job.get("upload-build", BuildResult).app_id
+    version_id = job.get("prepare-version", VersionResult).version_id
+    with ctx.apple(job.custody_id) as client:
+        submitted = ensure_review_submission_submitted(
+            client, app_id=app_id, version_id=version_id, platform=Platform(job.request.platform)
+        )
+        submission = submitted.resource
+        ctx.record(Action.REVIEW_SUBMITTED, "success", apple_type="reviewSubmissions", apple_id=submission.id)
+    return SubmissionResult(
+        submission_id=submission.id,
+        submission_created=submitted.created,
+        submission_state=submission.attributes.state.value,
+    )
+
+
+def await_review(ctx: StepContext, job: Job) -> ReviewStatus | Wait:
+    """Apple's verdict, or a wait until it comes (the access poller resumes the run when the review ends)."""
+    submission_id = job.get("submit-for-review", SubmissionResult).submission_id
+    status = check_review(ctx, job.custody_id, submission_id)
+    if status.finished:
+        return status
+    return Wait(
+        kind="review",
+        description=explain_review_wait(submission_id, status.state),
+        submission_id=submission_id,
+    )
+
+
+def review_status(ctx: StepContext, custody_id: str, submission_id: str) -> ReviewStatus:
+    with ctx.apple(custody_id) as client:
+        return ReviewStatus(submission_id=submission_id, state=review_state(client, submission_id).value)
+
+
+def check_review(ctx: StepContext, custody_id: str, submission_id: str) -> ReviewStatus:
+    """The review's state, recorded in the audit trail once it has ended."""
+    status = review_status(ctx, custody_id, submission_id)
+    if status.finished:
+        approved = status.state == "COMPLETE"
+        ctx.record(
+            Action.REVIEW_OUTCOME,
+            "success" if approved else "failure",
+            apple_type="reviewSubmissions",
+            apple_id=submission_id,
+            error_code=None if approved else status.state,
+        )
+    return status

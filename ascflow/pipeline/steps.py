@@ -1,0 +1,81 @@
+"""The onboarding's steps, in order: the one list the flow runs, the summary reports and the demo shows.
+
+Adding a step is one function `(ctx: StepContext, job: Job) -> StepResult | Wait` in `ascflow/pipeline/` and one
+line here; the flow gives every step its own Prefect task (named after it) with the Apple retry policy. Steps run
+in this order, each after the ones before it, except a `background` step, which runs beside the steps after it
+(the run waits for it before it ends, or when a later step `needs` it). A step reads the results of the steps it
+`needs` (`job.get(name, ResultType)`). A step that returns `Wait` suspends the run (holding no worker) and runs
+again once the run is resumed. Every step may run again (retry, resume, a new run): its Apple writes
+are find-or-create, so a rerun writes nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ascflow.pipeline.build import prepare_build
+from ascflow.pipeline.context import StepContext
+from ascflow.pipeline.credentials import validate_credentials
+from ascflow.pipeline.job import Job, StepResult, Wait
+from ascflow.pipeline.request import OnboardingRequest
+from ascflow.pipeline.review import await_review, submit_for_review
+from ascflow.pipeline.signing import ensure_signing
+from ascflow.pipeline.team import invite_team
+from ascflow.pipeline.version import prepare_version
+
+
+def always(request: OnboardingRequest) -> bool:
+    return True
+
+
+def watches_review(request: OnboardingRequest) -> bool:
+    return request.destroy_credentials == "after_review"
+
+
+def one_certificate_maker(request: OnboardingRequest) -> str:
+    """Apps of one tenant share its distribution certificate: one run at a time may decide to make it."""
+    return f"ascflow-signing-{request.tenant}"
+
+
+@dataclass(frozen=True)
+class StepDef:
+    name: str
+    title: str
+    run: Callable[[StepContext, Job], StepResult | Wait]
+    needs: tuple[str, ...] = ()
+    applies: Callable[[OnboardingRequest], bool] = always
+    # Results are kept for the run (a resumed run skips what it finished) unless the step must look at Apple
+    # afresh every time the run passes it, like a gate or a wait.
+    keeps_result: bool = True
+    # A lock across runs and workers, by name, for steps that must not overlap between runs.
+    exclusive: Callable[[OnboardingRequest], str] | None = None
+    background: bool = False
+
+
+STEPS: tuple[StepDef, ...] = (
+    StepDef("validate-credentials", "validate credentials", validate_credentials, keeps_result=False),
+    StepDef("ensure-signing", "ensure signing", ensure_signing, exclusive=one_certificate_maker),
+    StepDef("invite-team", "invite team", invite_team, background=True),
+    StepDef("upload-build", "upload build", prepare_build),
+    StepDef("prepare-version", "prepare version", prepare_version, needs=("upload-build",)),
+    StepDef(
+        "submit-for-review", "submit for review", submit_for_review, needs=("upload-build", "prepare-version")
+    ),
+    StepDef(
+        "await-review",
+        "await review",
+        await_review,
+        needs=("submit-for-review",),
+        applies=watches_review,
+        keeps_result=False,
+    ),
+)
+
+
+def step_named(name: str) -> StepDef:
+    """Looked up when the step runs, so the list may be extended (a test inserts a step) before a run starts."""
+    for step in STEPS:
+        if step.name == name:
+            return step
+    raise KeyError(f"no step {name!r} in ascflow.pipeline.steps.STEPS")
