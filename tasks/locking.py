@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 
 from prefect import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
 from ascflow.pipeline.request import OnboardingRequest
 
@@ -15,10 +17,23 @@ from ascflow.pipeline.request import OnboardingRequest
 LEASE_SECONDS = 60
 
 
+def ensure_limit(name: str) -> None:
+    """Make the limit of 1 if it is missing. Prefect's upsert reads, then creates, "not atomically": runs that
+    start together all see it missing and all but one get ObjectAlreadyExists. Here the loser simply uses the
+    limit the winner made (a limit is only ever made with 1 slot, so there is nothing to update)."""
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+            return
+        except ObjectNotFound:
+            pass
+        with suppress(ObjectAlreadyExists):
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+
+
 @contextmanager
 def exclusive(name: str, *, timeout_seconds: float = 3600) -> Iterator[None]:
-    with get_client(sync_client=True) as client:
-        client.upsert_global_concurrency_limit_by_name(name, 1)
+    ensure_limit(name)
     # strict: a missing limit must fail, not silently let two holders in.
     with concurrency(
         name, occupy=1, timeout_seconds=timeout_seconds, lease_duration=LEASE_SECONDS, strict=True
