@@ -11,6 +11,7 @@ from ascflow.audit.cli import audit_app
 from ascflow.custody.cli import custody_app
 from ascflow.intake.cli import run_intake
 from ascflow.listing.cli import listing_app
+from ascflow.signing.cli import signing_app
 from ascflow.simulator.cli import run_simulator
 
 # Each area (simulator, custody, audit, intake) registers its own sub-commands here.
@@ -19,6 +20,7 @@ app.command("simulator")(run_simulator)
 app.command("intake")(run_intake)
 app.add_typer(custody_app, name="custody")
 app.add_typer(audit_app, name="audit")
+app.add_typer(signing_app, name="signing")
 app.add_typer(listing_app, name="listing")
 
 

@@ -82,7 +82,6 @@ def export_to_s3(
     to: str,
     actor: Actor,
     url_lifetime: timedelta = DEFAULT_URL_LIFETIME,
-    client: Any = None,
 ) -> ExportedToS3:
     """The bundle as one zip in S3, SSE-KMS (the custody KMS key when set), and a presigned GET URL."""
     if settings.custody_backend != "s3":
@@ -102,7 +101,7 @@ def export_to_s3(
     export_id = uuid.uuid4().hex
     key = location.key(tenant, bundle_id, f"signing-{export_id}.zip")
     event = _event(record, actor, f"s3://{location.bucket}/{key}")
-    s3 = client if client is not None else _s3_client(settings)
+    s3 = _s3_client(settings)
     try:
         stored = put_s3_object(
             s3,
@@ -210,5 +209,12 @@ def _exported(
 
 def _s3_client(settings: Settings) -> Any:
     import boto3  # the `aws` extra, needed only for the S3 destination
+    from botocore.config import Config
 
-    return boto3.client("s3", endpoint_url=settings.aws_endpoint_url, region_name=settings.aws_region)
+    # S3 serves SSE-KMS objects only to SigV4 requests, and presigned URLs default to the older signature.
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.aws_endpoint_url,
+        region_name=settings.aws_region,
+        config=Config(signature_version="s3v4"),
+    )

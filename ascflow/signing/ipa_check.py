@@ -160,9 +160,10 @@ def _check_profile(profile: ProvisioningProfile, bundle_id: str, team_id: str, n
             f"{named} is for app ID {profile.application_identifier!r}, but this app's ID is {app_id!r}.",
             next_step=_RESIGN,
         )
-    if not profile.is_app_store:
+    reason = profile.not_app_store_because
+    if reason is not None:
         raise IpaRefused(
-            f"{named} is a {profile.kind} profile, but an App Store upload needs an App Store profile.",
+            f"{named} is not an App Store profile: {reason}; an App Store upload needs one.",
             next_step=_RESIGN,
         )
     if profile.expires_at <= now:

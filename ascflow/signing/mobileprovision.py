@@ -47,19 +47,15 @@ class ProvisioningProfile:
         return self.application_identifier.partition(".")[2]
 
     @property
-    def is_app_store(self) -> bool:
-        """An App Store profile lists no devices and does not allow a debugger to attach."""
-        return not (self.provisioned_devices or self.provisions_all_devices or self.get_task_allow)
-
-    @property
-    def kind(self) -> str:
+    def not_app_store_because(self) -> str | None:
+        """Why this is not an App Store profile (one lists no devices and lets no debugger attach), or None."""
         if self.provisions_all_devices:
-            return "enterprise (ProvisionsAllDevices)"
+            return "it sets ProvisionsAllDevices (an in-house profile)"
         if self.provisioned_devices:
-            return f"ad hoc or development ({self.provisioned_devices} ProvisionedDevices)"
+            return f"it lists {self.provisioned_devices} ProvisionedDevices (a development or ad hoc profile)"
         if self.get_task_allow:
-            return "development (get-task-allow true)"
-        return "App Store"
+            return "its get-task-allow is true (a development profile)"
+        return None
 
     def names_certificate(self, certificate_der: bytes) -> bool:
         return certificate_der in self.developer_certificates
