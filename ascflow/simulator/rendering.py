@@ -150,12 +150,9 @@ class Renderer:
 
     def linkage(self, r: Resource, relationship: str) -> Json:
         refs = self.team.related_refs(r, relationship)
-        links = {"self": self.url(self.path)}
-        if self.spec.relationships(r.type)[relationship].related_path is not None:
-            links["related"] = self.url(f"/v1/{r.type}/{r.id}/{relationship}")
         if self.to_one(r.type, relationship):
             data: Any = {"type": refs[0][0], "id": refs[0][1]} if refs else None
-            return {"data": data, "links": links}
+            return {"data": data, "links": {"self": self.url(self.path)}}
         limit = int(self.query.get("limit", DEFAULT_LIMIT))
         offset = decode_cursor(self.query[CURSOR]) if CURSOR in self.query else 0
         page = refs[offset : offset + limit]

@@ -200,3 +200,39 @@ def test_nullable_attributes_accept_null(simulator: RunningSimulator) -> None:
     )
     assert not_nullable.status_code == 409
     assert not_nullable.json()["errors"][0]["source"] == {"pointer": "/data/attributes/platform"}
+
+
+def test_linkage_comes_only_with_include_and_data_only_relationships_only_when_included(
+    simulator: RunningSimulator,
+) -> None:
+    """Recorded (rorkai/App-Store-Connect-CLI#2045): no linkage without `include`, even if `fields` names it."""
+    api = simulator.client()
+    created = api.post(
+        "/v1/appStoreVersions",
+        json=body(
+            "appStoreVersions", {"platform": "IOS", "versionString": "1.0"}, app=("apps", simulator.app_id)
+        ),
+    ).json()["data"]
+    path = f"/v1/appStoreVersions/{created['id']}"
+    plain = api.get(path).json()["data"]["relationships"]
+    assert plain["appStoreVersionLocalizations"] == {
+        "links": {
+            "self": f"{simulator.base_url}{path}/relationships/appStoreVersionLocalizations",
+            "related": f"{simulator.base_url}{path}/appStoreVersionLocalizations",
+        }
+    }
+    assert "app" not in plain  # the spec gives appStoreVersions.app linkage only, and no endpoint
+    named = api.get(path, params={"fields[appStoreVersions]": "app,appStoreVersionLocalizations"}).json()[
+        "data"
+    ]
+    assert set(named["relationships"]) == {"appStoreVersionLocalizations"}
+    assert "attributes" not in named
+    document = api.get(path, params={"include": "app,appStoreVersionLocalizations"}).json()
+    included = document["data"]["relationships"]
+    assert included["app"] == {"data": {"type": "apps", "id": simulator.app_id}}
+    localizations = included["appStoreVersionLocalizations"]["data"]
+    assert len(localizations) == 1
+    assert {(r["type"], r["id"]) for r in document["included"]} == {
+        ("apps", simulator.app_id),
+        ("appStoreVersionLocalizations", localizations[0]["id"]),
+    }
