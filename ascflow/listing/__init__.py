@@ -2,13 +2,16 @@
 
 For the steps that apply a listing (no Prefect here; the package reads files and S3, never Apple):
 
-    from ascflow.listing import ListingSource, ListingInvalid, load_listing, check_listing
+    from ascflow.listing import ListingSource, inspect_listing, load_listing
 
     source = request.listing                      # ListingSource: path, s3://bucket/key, or inline mapping
-    listing = load_listing(source, settings)      # -> Listing, or raises ListingInvalid(.problems)
-    problems = check_listing(listing, source.base, settings=settings, needs_ipad=..., update=...,
-                             environ=os.environ)  # -> list[Problem]; empty = Apple's known rules are met
+    # The check step: every problem at once (fields, cross-field rules, screenshot files); nothing sent anywhere.
+    listing, problems = inspect_listing(source, settings, needs_ipad=..., update=..., environ=os.environ)
     for problem in problems: problem.field, problem.message, problem.next_step   # str(problem) says all three
+    # The apply steps, once the check passed: the same Listing (or raises ListingInvalid(.problems)).
+    listing = load_listing(source, settings)
+
+`check_listing(listing, base, ...)` runs the checks beyond the model on a Listing already loaded.
 
 What the model gives the apply steps:
 - `listing.localizations[locale]`: `name`, `subtitle`, `privacy_policy_url` (appInfoLocalizations);
@@ -29,7 +32,7 @@ What the model gives the apply steps:
 Apple's facts (limits, locales, categories, display types and pixel sizes) and their sources: `apple.py`.
 """
 
-from ascflow.listing.checks import check_listing
+from ascflow.listing.checks import check_listing, inspect_listing
 from ascflow.listing.model import Listing, listing_json_schema
 from ascflow.listing.problems import ListingInvalid, Problem
 from ascflow.listing.screenshots import md5_hex, write_example_screenshots
@@ -42,6 +45,7 @@ __all__ = [
     "LocationUnreadable",
     "Problem",
     "check_listing",
+    "inspect_listing",
     "listing_json_schema",
     "load_listing",
     "md5_hex",

@@ -6,19 +6,56 @@ nothing anywhere and only reads the screenshots (local files, or S3 objects when
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, get_args
 
 from ascflow.listing import apple
 from ascflow.listing.model import Categories, Listing, Release
-from ascflow.listing.problems import Problem
+from ascflow.listing.problems import ListingInvalid, Problem
 from ascflow.listing.screenshots import image_facts, image_problems, md5_hex
-from ascflow.listing.source import LocationUnreadable, read_location, resolve
+from ascflow.listing.source import (
+    ListingSource,
+    LocationUnreadable,
+    read_listing_data,
+    read_location,
+    resolve,
+    validate_listing,
+)
 
 if TYPE_CHECKING:
     from ascflow.settings import Settings
+
+
+ScreenshotSets = Mapping[Any, Mapping[Any, Sequence[str]]]  # locale -> display type -> locations
+
+
+def inspect_listing(
+    source: ListingSource,
+    settings: Settings | None = None,
+    *,
+    needs_ipad: bool = False,
+    update: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Listing | None, list[Problem]]:
+    """Load and check in one pass: the listing (None when invalid) and every problem found.
+
+    When the file does not validate, its screenshots are still read, wherever they are named well enough to
+    find, so that a wrong field and a wrong image are reported together rather than one after the other.
+    """
+    try:
+        data = read_listing_data(source, settings)
+    except ListingInvalid as invalid:
+        return None, invalid.problems
+    try:
+        listing = validate_listing(data)
+    except ListingInvalid as invalid:
+        return None, invalid.problems + _screenshots(_findable_sets(data), source.base, settings)
+    problems = check_listing(
+        listing, source.base, settings=settings, needs_ipad=needs_ipad, update=update, environ=environ
+    )
+    return listing, problems
 
 
 def check_listing(
@@ -43,7 +80,8 @@ def check_listing(
     found += _release(listing.release, now or datetime.now(UTC))
     found += _demo_account(listing, environ)
     found += _required_sets(listing, needs_ipad)
-    found += _screenshots(listing, base, settings)
+    sets = {locale: dict(text.screenshots) for locale, text in listing.localizations.items()}
+    found += _screenshots(sets, base, settings)
     return found
 
 
@@ -185,10 +223,29 @@ def _required_sets(listing: Listing, needs_ipad: bool) -> list[Problem]:
     return found
 
 
-def _screenshots(listing: Listing, base: str | Path, settings: Settings | None) -> list[Problem]:
+def _findable_sets(data: Any) -> dict[str, dict[str, list[str]]]:
+    """From a listing that did not validate: the screenshot sets whose locale, type and paths are well formed."""
+    known_types = set(get_args(apple.ScreenshotDisplayType))
+    localizations = data.get("localizations") if isinstance(data, dict) else None
+    found: dict[str, dict[str, list[str]]] = {}
+    for locale, text in (localizations or {}).items() if isinstance(localizations, dict) else ():
+        sets = text.get("screenshots") if isinstance(text, dict) else None
+        for display_type, locations in (sets or {}).items() if isinstance(sets, dict) else ():
+            if display_type in known_types and isinstance(locations, list):
+                paths = [item for item in locations if isinstance(item, str) and item.strip()]
+                if len(paths) == len(locations) and all(_well_formed(p) for p in paths):
+                    found.setdefault(str(locale), {})[display_type] = paths
+    return found
+
+
+def _well_formed(location: str) -> bool:
+    return location.startswith("s3://") or "://" not in location
+
+
+def _screenshots(sets: ScreenshotSets, base: str | Path, settings: Settings | None) -> list[Problem]:
     found = []
-    for locale, localization in listing.localizations.items():
-        for display_type, locations in localization.screenshots.items():
+    for locale, by_type in sets.items():
+        for display_type, locations in by_type.items():
             field = f"localizations.{locale}.screenshots.{display_type}"
             if not apple.accepted_sizes(display_type):
                 found.append(

@@ -8,11 +8,10 @@ from typing import Annotated
 
 import typer
 
-from ascflow.listing.checks import check_listing
+from ascflow.listing.checks import inspect_listing
 from ascflow.listing.model import listing_json_schema
-from ascflow.listing.problems import ListingInvalid
 from ascflow.listing.screenshots import write_example_screenshots
-from ascflow.listing.source import ListingSource, load_listing
+from ascflow.listing.source import ListingSource
 from ascflow.settings import get_settings
 
 PROBLEMS_EXIT_CODE = 2
@@ -35,22 +34,14 @@ def check(
     ] = False,
 ) -> None:
     """Check a listing against Apple's rules without calling Apple; exit code 2 when anything is wrong."""
-    source = ListingSource(path=file)
-    settings = get_settings()
-    try:
-        listing = load_listing(source, settings)
-    except ListingInvalid as invalid:
-        problems = invalid.problems
-    else:
-        problems = check_listing(
-            listing,
-            source.base,
-            settings=settings,
-            needs_ipad=ipad,
-            update=update,
-            environ=os.environ if secrets else None,
-        )
-    if problems:
+    listing, problems = inspect_listing(
+        ListingSource(path=file),
+        get_settings(),
+        needs_ipad=ipad,
+        update=update,
+        environ=os.environ if secrets else None,
+    )
+    if problems or listing is None:
         for problem in problems:
             typer.echo(f"{problem}", err=True)
         typer.echo(f"{file}: {len(problems)} problem(s); nothing was sent to Apple.", err=True)

@@ -135,10 +135,10 @@ def validate_listing(data: Any) -> Listing:
         raise ListingInvalid(problems_of(exc)) from None
 
 
-def load_listing(source: ListingSource, settings: Settings | None = None) -> Listing:
-    """Read and validate the listing the request names. Raises ListingInvalid with every problem found."""
+def read_listing_data(source: ListingSource, settings: Settings | None = None) -> Any:
+    """The listing as parsed YAML (or the inline mapping), not yet validated. Raises ListingInvalid."""
     if source.inline is not None:
-        return validate_listing(source.inline)
+        return source.inline
     location = str(source.path)
     try:
         raw = read_location(location, settings)
@@ -154,4 +154,9 @@ def load_listing(source: ListingSource, settings: Settings | None = None) -> Lis
                 )
             ]
         ) from None
-    return validate_listing(parse_yaml(raw, location))
+    return parse_yaml(raw, location)
+
+
+def load_listing(source: ListingSource, settings: Settings | None = None) -> Listing:
+    """Read and validate the listing the request names. Raises ListingInvalid with every problem found."""
+    return validate_listing(read_listing_data(source, settings))

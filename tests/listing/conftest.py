@@ -58,9 +58,11 @@ class ListingDir:
         change(data)
         return self.write(data)
 
-    def image(self, name: str, size: tuple[int, int], mode: str = "RGB", fmt: str = "PNG") -> str:
+    def image(
+        self, name: str, size: tuple[int, int], mode: str = "RGB", fmt: str = "PNG", shade: int = 60
+    ) -> str:
         path = self.folder / "screenshots" / name
-        colour = {"RGBA": (200, 30, 60, 128), "RGB": (200, 30, 60)}.get(mode, 128)
+        colour = {"RGBA": (200, 30, shade, 128), "RGB": (200, 30, shade)}.get(mode, shade)
         Image.new(mode, size, colour).save(path, format=fmt)
         return f"screenshots/{name}"
 
@@ -68,8 +70,15 @@ class ListingDir:
         return run_cli("listing", "check", str(self.file), *options)
 
 
+@pytest.fixture(scope="session")
+def example_screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("example") / "screenshots"
+    write_example_screenshots(folder)
+    return folder
+
+
 @pytest.fixture
-def listing_dir(tmp_path: Path) -> ListingDir:
+def listing_dir(tmp_path: Path, example_screenshots: Path) -> ListingDir:
     shutil.copy(EXAMPLE, tmp_path / "listing.yaml")
-    write_example_screenshots(tmp_path / "screenshots")
+    shutil.copytree(example_screenshots, tmp_path / "screenshots")
     return ListingDir(tmp_path)

@@ -55,7 +55,7 @@ CASES: list[tuple[str, Callable[[ListingDir, Data], object], str, str]] = [
     ("scheduled without a date", lambda d, x: x.update(release={"type": "SCHEDULED"}), "release.earliest_release_date", "is missing; a SCHEDULED release needs it"),
     ("date without scheduled", lambda d, x: x.update(release={"type": "MANUAL", "earliest_release_date": datetime.now(UTC) + timedelta(days=9)}), "release.earliest_release_date", "the release type is MANUAL"),
     ("scheduled date without offset", lambda d, x: x.update(release={"type": "SCHEDULED", "earliest_release_date": datetime(2099, 1, 1)}), "release.earliest_release_date", "has no UTC offset"),
-    ("eleven screenshots", lambda d, x: en(x)["screenshots"].update(APP_IPHONE_67=[d.image(f"s{i}.png", (1320, 2868)) for i in range(11)]), "localizations.en-US.screenshots.APP_IPHONE_67", "has 11 items; Apple allows at most 10"),
+    ("eleven screenshots", lambda d, x: en(x)["screenshots"].update(APP_IPHONE_67=[d.image(f"s{i}.png", (1320, 2868), shade=i) for i in range(11)]), "localizations.en-US.screenshots.APP_IPHONE_67", "has 11 items; Apple allows at most 10"),
     ("empty screenshot set", lambda d, x: en(x)["screenshots"].update(APP_IPHONE_67=[]), "localizations.en-US.screenshots.APP_IPHONE_67", "Apple needs at least 1"),
     ("missing iphone set", lambda d, x: en(x).update(screenshots={"APP_IPHONE_61": [d.image("a.png", (1206, 2622))]}), "localizations.en-US.screenshots", "has no iPhone set"),
     ("wrong size named right", lambda d, x: shots(x).__setitem__(1, d.image("iphone-1320x2868.png", (1242, 2688))), "localizations.en-US.screenshots.APP_IPHONE_67.1", "is 1242x2688 pixels; APP_IPHONE_67 takes 1260x2736, 1290x2796, 1320x2868"),
@@ -108,17 +108,39 @@ def test_every_problem_is_reported_not_only_the_first(listing_dir: ListingDir) -
     ]
 
 
-def test_every_file_problem_is_reported_together(listing_dir: ListingDir) -> None:
+def test_field_and_file_problems_are_reported_together(listing_dir: ListingDir) -> None:
     def files(data: Data) -> None:
+        en(data)["name"] = "N" * 31  # the file does not validate, and its screenshots are still read
         shots(data)[0] = listing_dir.image("small.png", (100, 200))
         shots(data)[1] = listing_dir.image("alpha.png", (1290, 2796), mode="RGBA")
         shots(data)[2] = "screenshots/absent.png"
-        data["release"] = {"type": "SCHEDULED", "earliest_release_date": datetime(2021, 5, 1, tzinfo=UTC)}
 
     listing_dir.edit(files)
     outcome = listing_dir.check()
     assert outcome.exit_code == 2
-    assert outcome.lines()[-1].endswith("4 problem(s); nothing was sent to Apple.")
+    assert [line.split(": ")[0] for line in outcome.lines()[:-1]] == [
+        "localizations.en-US.name",
+        "localizations.en-US.screenshots.APP_IPHONE_67.0",
+        "localizations.en-US.screenshots.APP_IPHONE_67.1",
+        "localizations.en-US.screenshots.APP_IPHONE_67.2",
+    ]
+
+
+def test_every_check_of_a_valid_file_is_reported_together(listing_dir: ListingDir) -> None:
+    def files(data: Data) -> None:
+        shots(data)[0] = listing_dir.image("small.png", (100, 200))
+        data["release"] = {"type": "SCHEDULED", "earliest_release_date": datetime(2021, 5, 1, tzinfo=UTC)}
+        data["categories"]["secondary"] = "PRODUCTIVITY"
+
+    listing_dir.edit(files)
+    outcome = listing_dir.check("--ipad")
+    assert outcome.exit_code == 2
+    assert [line.split(": ")[0] for line in outcome.lines()[:-1]] == [
+        "categories.secondary",
+        "release.earliest_release_date",
+        "localizations.en-US.screenshots",
+        "localizations.en-US.screenshots.APP_IPHONE_67.0",
+    ]
 
 
 def test_accepted_variants_pass(listing_dir: ListingDir) -> None:
