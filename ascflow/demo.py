@@ -28,6 +28,7 @@ from ascflow.audit import Actor, open_audit_log
 from ascflow.audit.verify import verify_log
 from ascflow.custody import CustodyInput, open_custody
 from ascflow.local_prefect import LocalPrefect
+from ascflow.pipeline import steps as step_list
 from ascflow.pipeline.request import BuildSource, Invitee, OnboardingRequest, ReviewContact
 from ascflow.runs import start_onboarding
 from ascflow.settings import Settings
@@ -185,6 +186,7 @@ def run_demo(workdir: Path | None = None, echo: Echo = print) -> int:
 
 def _follow(prefect: LocalPrefect, run_id: str, audit: Any, echo: Echo) -> str:
     seen_events = 0
+    steps_done: list[str] = []
     last_state = ""
     deadline = time.monotonic() + RUN_TIMEOUT
     with httpx.Client(base_url=prefect.api_url, timeout=30) as api:
@@ -196,6 +198,9 @@ def _follow(prefect: LocalPrefect, run_id: str, audit: Any, echo: Echo) -> str:
                 echo(
                     f"    audit #{record.seq:<3} {record.action.value:<32} {record.outcome:<8} {target} {ident}"
                 )
+            for name in _finished_steps(api, run_id)[len(steps_done) :]:
+                steps_done.append(name)
+                echo(f"  step {name}: task finished")
             run = api.get(f"/flow_runs/{run_id}").raise_for_status().json()
             state = run["state"]
             label = f"{state['type']}/{state['name']}"
@@ -206,6 +211,21 @@ def _follow(prefect: LocalPrefect, run_id: str, audit: Any, echo: Echo) -> str:
                 return str(state["type"])
             time.sleep(0.5)
     return "TIMED_OUT"
+
+
+def _finished_steps(api: httpx.Client, run_id: str) -> list[str]:
+    """The titles of the steps of the step list this run has finished, in the order they finished."""
+    titles = {step.name: step.title for step in step_list.STEPS}
+    response = api.post(
+        "/task_runs/filter",
+        json={
+            "flow_runs": {"id": {"any_": [run_id]}},
+            "task_runs": {"state": {"type": {"any_": ["COMPLETED"]}}},
+        },
+    )
+    finished = sorted(response.raise_for_status().json(), key=lambda t: t["end_time"] or "")
+    names = [t["name"].rsplit("-", 1)[0] for t in finished]
+    return [titles[name] for name in dict.fromkeys(names) if name in titles]
 
 
 def _why(state: dict[str, Any]) -> str:
