@@ -25,13 +25,14 @@ from pydantic import SecretStr
 
 from ascflow.audit import Actor, open_audit_log
 from ascflow.custody import CustodyInput, open_custody
-from ascflow.demo import demo_build, demo_key
+from ascflow.demo import demo_key
 from ascflow.local_prefect import LocalPrefect
 from ascflow.pipeline.request import BuildSource, OnboardingRequest, ReviewContact
 from ascflow.runs import start_onboarding
 from ascflow.settings import Settings
 from ascflow.simulator.scenario import AppSpec, Delays, KeySpec, Scenario, VersionSpec
 from ascflow.simulator.server import SimulatorServer
+from tests.fixtures.ipa import build_ipa
 
 TENANT = "bench-tenant"
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
@@ -72,7 +73,6 @@ def main() -> None:
             root = Path(folder)
             settings = Settings(data_dir=root / "data", asc_base_url=apple.base_url)
             custody = open_custody(settings, audit=open_audit_log(settings))
-            ipa = demo_build(root, size=3 * 1024 * 1024)
             env = {
                 "ASCFLOW_DATA_DIR": str(settings.data_dir),
                 "ASCFLOW_ASC_BASE_URL": apple.base_url,
@@ -93,12 +93,17 @@ def main() -> None:
                             ),
                             actor=Actor(kind="customer", id=TENANT),
                         )
+                        bundle_id, number = f"com.example.app{index}", str(10 + index)
+                        # Each app's own build: Apple reads the bundle ID from its Info.plist.
+                        ipa = build_ipa(
+                            root / f"{bundle_id}.ipa", bundle_id, "1.1", number, extra_size=3 * 1024 * 1024
+                        )
                         request = OnboardingRequest(
                             tenant=TENANT,
                             custody_id=record.id,
-                            bundle_id=f"com.example.app{index}",
+                            bundle_id=bundle_id,
                             version="1.1",
-                            build=BuildSource(path=str(ipa), build_number=str(10 + index)),
+                            build=BuildSource(path=str(ipa), build_number=number),
                             whats_new={"en-US": "Benchmark build."},
                             review_contact=ReviewContact(
                                 first_name="R", last_name="V", phone="+1 555 0100", email="r@example.com"
@@ -107,6 +112,7 @@ def main() -> None:
                         )
                         runs.append(start_onboarding(client, request, f"bench:{record.id}").id)
                     done: dict[UUID, tuple[str, float]] = {}
+                    reasons: dict[UUID, str] = {}
                     while len(done) < len(runs) and time.monotonic() - started < 900:
                         for run_id in runs:
                             if run_id in done:
@@ -114,6 +120,8 @@ def main() -> None:
                             run = client.read_flow_run(run_id)
                             if run.state and run.state.type.value in FINAL:
                                 done[run_id] = (run.state.type.value, time.monotonic() - started)
+                                if run.state.type.value != "COMPLETED":
+                                    reasons[run_id] = f"{run.state.name}: {run.state.message}"
                         time.sleep(0.5)
                 wall = time.monotonic() - started
             state = apple.control.state()
@@ -130,6 +138,10 @@ def main() -> None:
     print(f"{args.apps} onboardings at once, Prefect on {args.database}, one runner, simulator at 3600x\n")
     print(f"Prefect stack start: {stack_seconds:.1f} s")
     print(f"all runs final after: {wall:.1f} s; outcomes: {dict(outcomes)}")
+    for run_id, reason in reasons.items():
+        print(f"  run {run_id} did not complete: {reason}")
+    for run_id in set(runs) - set(done):
+        print(f"  run {run_id} did not finish in time")
     print(f"per run: median {statistics.median(durations):.1f} s, max {max(durations):.1f} s")
     print(f"Apple API requests: {len(api_calls)} in all, {len(api_calls) / args.apps:.1f} per app")
     for kind in ("certificates", "profiles", "appStoreVersions", "reviewSubmissions", "builds"):

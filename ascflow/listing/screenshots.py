@@ -69,8 +69,7 @@ def image_problems(facts: ImageFacts | None, display_type: str) -> list[tuple[st
                 "Flatten the image onto an opaque background and save it without alpha (RGB).",
             )
         )
-    # GUESS: a palette image (P, no transparency) holds RGB colours, as optimised PNGs often do, so it passes.
-    elif facts.mode not in ("RGB", "P"):
+    elif facts.mode != "RGB":
         found.append(
             (f"is in colour mode {facts.mode}; Apple takes RGB", "Convert it to RGB and save it again.")
         )

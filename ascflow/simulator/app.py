@@ -15,12 +15,14 @@ from ascflow.simulator.auth import ADMIN_ROLES, authenticate, key_id_of
 from ascflow.simulator.control import handle_control
 from ascflow.simulator.documents import ApiError, Errors, Json
 from ascflow.simulator.faults import FaultRule
+from ascflow.simulator.processes import advance
 from ascflow.simulator.rendering import Renderer
 from ascflow.simulator.routes.builds import UPLOAD_PATH, PartRejected, receive_part
 from ascflow.simulator.routing import HANDLERS, Call, Reply
 from ascflow.simulator.scenario import Scenario
+from ascflow.simulator.seeding import build_team
 from ascflow.simulator.spec import load_spec
-from ascflow.simulator.state import ApiKeyRecord, Team, build_team
+from ascflow.simulator.state import ApiKeyRecord, Team
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -149,7 +151,7 @@ class Simulator:
         parts = path[len(UPLOAD_PATH) + 1 :].split("/")
         if len(parts) != 2:
             return 404, "NoSuchKey"
-        self.team.advance()
+        advance(self.team)
         try:
             receive_part(self.team, parts[0], parts[1], query, headers, body)
         except PartRejected as exc:
@@ -207,7 +209,7 @@ class Simulator:
             except ValueError as exc:
                 raise ApiError(Errors.entity_invalid(f"The request body is not valid JSON: {exc}")) from exc
             self.spec.check_body(operation, parsed)
-        self.team.advance()
+        advance(self.team)
         renderer = Renderer(self.team, self.spec, _base_url(headers), path, query)
         return handler(Call(self.team, renderer, method, path, ids, query, parsed, key, _base_url(headers)))
 

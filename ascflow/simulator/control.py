@@ -11,8 +11,27 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ascflow.simulator.faults import FaultPlan
+from ascflow.simulator.processes import advance
 from ascflow.simulator.routes.people import accept_invitation
-from ascflow.simulator.scenario import Delays, Role
+from ascflow.simulator.scenario import (
+    AppSpec,
+    BuildSpec,
+    CertificateSpec,
+    Delays,
+    PersonSpec,
+    Role,
+    SubmissionSpec,
+    VersionSpec,
+)
+from ascflow.simulator.seeding import (
+    seed_app,
+    seed_build,
+    seed_certificate,
+    seed_invitation,
+    seed_submission,
+    seed_user,
+    seed_version,
+)
 from ascflow.simulator.state import Team
 
 PREFIX = "/_simulator"
@@ -58,6 +77,12 @@ class Controlled(Protocol):
     def reset(self) -> None: ...
 
 
+class AppPrivacy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    published: bool = True
+
+
 def handle_control(sim: Controlled, method: str, path: str, body: bytes) -> tuple[int, Any]:
     parts = path[len(PREFIX) + 1 :].strip("/").split("/")
     try:
@@ -94,7 +119,7 @@ def _route(sim: Controlled, method: str, parts: list[str], payload: Any) -> tupl
             sim.reset()
             return 200, {}
         case "GET", ["state"]:
-            team.advance()
+            advance(team)
             return 200, team.snapshot()
         case "POST", ["invitations", invitation_id, "accept"]:
             user = accept_invitation(team, invitation_id)
@@ -107,7 +132,47 @@ def _route(sim: Controlled, method: str, parts: list[str], payload: Any) -> tupl
             if changes:
                 team.scenario = type(team.scenario).model_validate(team.scenario.model_dump() | changes)
             return 200, {}
-    return 404, {"error": f"no control endpoint {method} {PREFIX}/{'/'.join(parts)}"}
+        case "POST", ["apps", app_id, "app-privacy"]:
+            # The team member answering App Privacy and clicking Publish in the web UI: Apple's API cannot.
+            app = team.get("apps", app_id)
+            if app is None:
+                raise KeyError(f"apps/{app_id}")
+            app.hidden["appPrivacyPublished"] = AppPrivacy.model_validate(payload).published
+            return 200, {"app_id": app_id, "published": app.hidden["appPrivacyPublished"]}
+    return _seed(team, method, parts, payload) or (
+        404,
+        {"error": f"no control endpoint {method} {PREFIX}/{'/'.join(parts)}"},
+    )
+
+
+def _seed(team: Team, method: str, parts: list[str], payload: Any) -> tuple[int, Any] | None:
+    """Apple-side state added mid-run, in the scenario file's format (see seeding.py)."""
+    created: Any = None
+    match method, parts:
+        case "POST", ["apps"]:
+            created = seed_app(team, AppSpec.model_validate(payload))
+        case "POST", ["apps", app_id, "builds"]:
+            created = seed_build(team, _app(team, app_id), BuildSpec.model_validate(payload))
+        case "POST", ["apps", app_id, "versions"]:
+            created = seed_version(team, _app(team, app_id), VersionSpec.model_validate(payload))
+        case "POST", ["apps", app_id, "reviewSubmissions"]:
+            created = seed_submission(team, _app(team, app_id), SubmissionSpec.model_validate(payload))
+        case "POST", ["users"]:
+            created = seed_user(team, PersonSpec.model_validate(payload))
+        case "POST", ["invitations"]:
+            created = seed_invitation(team, PersonSpec.model_validate(payload))
+        case "POST", ["certificates"]:
+            created = seed_certificate(team, CertificateSpec.model_validate(payload))
+        case _:
+            return None
+    return 201, {"id": created.id}
+
+
+def _app(team: Team, app_id: str) -> Any:
+    app = team.get("apps", app_id)
+    if app is None:
+        raise KeyError(f"apps/{app_id}")
+    return app
 
 
 @dataclass(frozen=True)
@@ -183,9 +248,40 @@ class ControlClient:
         user_id: str = self._call("POST", f"/invitations/{invitation_id}/accept")["user_id"]
         return user_id
 
+    def add_app(self, app: AppSpec) -> str:
+        """Seed an app record (with its builds, versions, submissions) as the scenario would; returns its id."""
+        return self._seed("/apps", app)
+
+    def add_build(self, app_id: str, build: BuildSpec) -> str:
+        return self._seed(f"/apps/{app_id}/builds", build)
+
+    def add_version(self, app_id: str, version: VersionSpec) -> str:
+        return self._seed(f"/apps/{app_id}/versions", version)
+
+    def add_review_submission(self, app_id: str, submission: SubmissionSpec) -> str:
+        return self._seed(f"/apps/{app_id}/reviewSubmissions", submission)
+
+    def add_user(self, user: PersonSpec) -> str:
+        return self._seed("/users", user)
+
+    def add_invitation(self, invitation: PersonSpec) -> str:
+        return self._seed("/invitations", invitation)
+
+    def add_certificate(self, certificate: CertificateSpec) -> str:
+        """Someone else's certificate (it counts towards the limit); returns its id."""
+        return self._seed("/certificates", certificate)
+
+    def _seed(self, path: str, spec: BaseModel) -> str:
+        created: str = self._call("POST", path, spec.model_dump(mode="json"))["id"]
+        return created
+
     def set_agreements(self, ok: bool) -> None:
         self._call("PATCH", "/settings", {"agreements_ok": ok})
 
     def update_settings(self, **settings: Any) -> None:
         """Change team settings mid-run (see `Settings`): review_outcome, rate_limit_per_hour, delays, ..."""
         self._call("PATCH", "/settings", settings)
+
+    def publish_app_privacy(self, app_id: str, published: bool = True) -> None:
+        """Publish (or withdraw) the app's App Privacy answers, as a team member does in the web UI."""
+        self._call("POST", f"/apps/{app_id}/app-privacy", {"published": published})

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -61,10 +62,63 @@ class KeySpec(_Strict):
         )
 
 
+AppVersionState = Literal[
+    "ACCEPTED", "DEVELOPER_REJECTED", "IN_REVIEW", "INVALID_BINARY", "METADATA_REJECTED", "PENDING_APPLE_RELEASE",
+    "PENDING_DEVELOPER_RELEASE", "PREPARE_FOR_SUBMISSION", "PROCESSING_FOR_DISTRIBUTION", "READY_FOR_DISTRIBUTION",
+    "READY_FOR_REVIEW", "REJECTED", "REPLACED_WITH_NEW_VERSION", "WAITING_FOR_EXPORT_COMPLIANCE", "WAITING_FOR_REVIEW",
+]  # fmt: skip
+ReviewSubmissionState = Literal[
+    "READY_FOR_REVIEW", "WAITING_FOR_REVIEW", "IN_REVIEW", "UNRESOLVED_ISSUES", "CANCELING", "COMPLETING", "COMPLETE",
+]  # fmt: skip
+
+
+class BuildSpec(_Strict):
+    """A build Apple already holds; a PROCESSING one turns VALID after `build_processing_seconds`."""
+
+    version: str = Field(description="CFBundleShortVersionString (the build's pre-release version)")
+    build_number: str = Field(description="CFBundleVersion (the build's `version` attribute)")
+    platform: Platform = "IOS"
+    processing_state: Literal["PROCESSING", "FAILED", "INVALID", "VALID"] = "VALID"
+    uses_non_exempt_encryption: bool | None = Field(
+        default=None, description="null: export compliance unanswered"
+    )
+    expired: bool = False
+    id: str | None = None
+
+
+class LocalizationSpec(_Strict):
+    locale: str
+    description: str | None = None
+    keywords: str | None = None
+    marketing_url: str | None = None
+    support_url: str | None = None
+    promotional_text: str | None = None
+    whats_new: str | None = None
+    # Screenshots (appScreenshotSets of this localization) are seeded here, beside the screenshot routes.
+
+
 class VersionSpec(_Strict):
     version_string: str
     platform: Platform = "IOS"
-    state: str = Field(default="READY_FOR_DISTRIBUTION", description="an appVersionState value")
+    state: AppVersionState = "READY_FOR_DISTRIBUTION"
+    copyright: str | None = None
+    release_type: Literal["MANUAL", "AFTER_APPROVAL", "SCHEDULED"] = "AFTER_APPROVAL"
+    build_number: str | None = Field(
+        default=None, description="the app's build (by CFBundleVersion) it holds"
+    )
+    localizations: list[LocalizationSpec] | None = Field(
+        default=None, description="omitted: as Apple makes a new version (copied from the previous one)"
+    )
+    id: str | None = None
+
+
+class SubmissionSpec(_Strict):
+    """A review submission already open (or done); waiting and in-review ones move on over Apple time."""
+
+    state: ReviewSubmissionState = "READY_FOR_REVIEW"
+    platform: Platform = "IOS"
+    items: list[str] = Field(default_factory=list, description="version strings of this app's versions")
+    id: str | None = None
 
 
 class AppSpec(_Strict):
@@ -73,7 +127,32 @@ class AppSpec(_Strict):
     sku: str
     id: str | None = None
     primary_locale: str = "en-US"
+    app_privacy_published: bool = Field(
+        default=False,
+        description="App Privacy answers published in the web UI (no API sets it; a released app has them)",
+    )
+    builds: list[BuildSpec] = Field(default_factory=list)
     versions: list[VersionSpec] = Field(default_factory=list)
+    review_submissions: list[SubmissionSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> AppSpec:
+        numbers = {(b.platform, b.build_number) for b in self.builds}
+        for version in self.versions:
+            if version.build_number is not None and (version.platform, version.build_number) not in numbers:
+                raise ValueError(
+                    f"app {self.bundle_id}: version {version.version_string} names build_number "
+                    f"{version.build_number!r}, which is not among the app's builds; add it under builds"
+                )
+        version_strings = {v.version_string for v in self.versions}
+        for submission in self.review_submissions:
+            missing = [item for item in submission.items if item not in version_strings]
+            if missing:
+                raise ValueError(
+                    f"app {self.bundle_id}: review submission items {missing} are not among the app's versions; "
+                    "name versions by version_string"
+                )
+        return self
 
 
 class BundleIdSpec(_Strict):
@@ -83,8 +162,26 @@ class BundleIdSpec(_Strict):
 
 
 class CertificateSpec(_Strict):
+    """A certificate someone else made: it counts towards the limit; we hold no private key for it."""
+
     certificate_type: str = "DISTRIBUTION"
-    name: str | None = None
+    name: str | None = Field(default=None, description="default: the certificate's common name")
+    certificate_pem: str | None = Field(
+        default=None,
+        description="a real X.509 certificate (PEM) to serve; default: one the simulator's CA issues",
+    )
+
+    @model_validator(mode="after")
+    def _certificate_parses(self) -> CertificateSpec:
+        if self.certificate_pem is not None:
+            try:
+                x509.load_pem_x509_certificate(self.certificate_pem.encode())
+            except ValueError as exc:
+                raise ValueError(
+                    "certificate_pem is not a PEM X.509 certificate: give the text of a .pem "
+                    "(-----BEGIN CERTIFICATE-----)"
+                ) from exc
+        return self
 
 
 class PersonSpec(_Strict):
@@ -92,6 +189,8 @@ class PersonSpec(_Strict):
     first_name: str = "Sam"
     last_name: str = "Example"
     roles: list[Role] = Field(default_factory=lambda: list[Role](["DEVELOPER"]))
+    all_apps_visible: bool = True
+    provisioning_allowed: bool | None = Field(default=None, description="default: true for ADMIN")
 
 
 class Delays(_Strict):

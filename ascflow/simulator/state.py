@@ -1,4 +1,5 @@
-"""The in-memory team: resources by type, keys, and the Apple-side processes that move over time."""
+"""The in-memory team: resources by type, keys and their rate limit, relationships, and the makers of resources
+that the routes, the processes (processes.py) and the scenario seeding (seeding.py) share."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ import base64
 import itertools
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ascflow.simulator.clock import SimClock, iso
 from ascflow.simulator.faults import FaultPlan
 from ascflow.simulator.scenario import Scenario
-from ascflow.simulator.signing import der, issue_certificate, new_secret, throwaway_public_key
+from ascflow.simulator.signing import der, issue_certificate, new_secret
 
 Ref = tuple[str, str]
 HOUR = 3600.0
@@ -124,87 +127,6 @@ class Team:
         window.append(now)
         return limit, limit - len(window), True
 
-    # ---- moving state ----
-    def advance(self) -> None:
-        """Move every Apple-side process whose time has come (called before each request is handled).
-
-        Each step is timed from when the previous one was due, not from when someone looked, so a long gap
-        between requests moves a process through all the steps it would have taken.
-        """
-        now = self.now()
-        delays = self.scenario.delays
-        for upload in self.all("buildUploads"):
-            due = upload.hidden.get("due")
-            if upload.attributes["state"]["state"] == "PROCESSING" and due is not None and due <= now:
-                self._complete_upload(upload, due)
-        for build in self.all("builds"):
-            due = build.hidden.get("due")
-            if build.attributes["processingState"] == "PROCESSING" and due is not None and due <= now:
-                build.attributes["processingState"] = "VALID"
-        for submission in self.all("reviewSubmissions"):
-            while (due := submission.hidden.get("due")) is not None and due <= now:
-                state = submission.attributes["state"]
-                if state == "WAITING_FOR_REVIEW":
-                    self._set_submission(submission, "IN_REVIEW", due + delays.review_seconds)
-                elif state == "IN_REVIEW":
-                    self._finish_review(submission)
-                else:  # CANCELING
-                    self._set_submission(submission, "COMPLETE", None)
-
-    def _complete_upload(self, upload: Resource, now: float) -> None:
-        upload.attributes["state"]["state"] = "COMPLETE"
-        upload.hidden.pop("due", None)
-        app_ref = upload.relationships["app"]
-        assert isinstance(app_ref, tuple)
-        build = self.add(
-            Resource(
-                "builds",
-                self.new_id("builds"),
-                {
-                    "version": upload.attributes["cfBundleVersion"],
-                    "uploadedDate": iso(now),
-                    "expirationDate": iso(now + 90 * 86400),
-                    "expired": False,
-                    "minOsVersion": "17.0",
-                    "processingState": "PROCESSING",
-                    "buildAudienceType": "APP_STORE_ELIGIBLE",
-                    "usesNonExemptEncryption": self.scenario.uses_non_exempt_encryption,
-                },
-                {"app": app_ref, "buildUpload": ("buildUploads", upload.id)},
-                {
-                    "preReleaseVersion.version": upload.attributes["cfBundleShortVersionString"],
-                    "preReleaseVersion.platform": upload.attributes["platform"],
-                    "due": now + self.scenario.delays.build_processing_seconds,
-                },
-            )
-        )
-        upload.relationships["build"] = ("builds", build.id)
-        for ref in self.related_refs(upload, "buildUploadFiles"):
-            file = self.get(*ref)
-            if file is not None:
-                file.attributes["assetDeliveryState"]["state"] = "COMPLETE"
-
-    def _set_submission(self, submission: Resource, state: str, due: float | None) -> None:
-        submission.attributes["state"] = state
-        submission.hidden["due"] = due
-        version = self.version_of(submission)
-        if version is not None and state in {"WAITING_FOR_REVIEW", "IN_REVIEW"}:
-            self.set_version_state(version, state)
-
-    def _finish_review(self, submission: Resource) -> None:
-        approved = self.scenario.review_outcome == "COMPLETE"
-        self._set_submission(submission, "COMPLETE" if approved else "UNRESOLVED_ISSUES", None)
-        for item in self.items_of(submission):
-            item.attributes["state"] = "APPROVED" if approved else "REJECTED"
-        version = self.version_of(submission)
-        if version is not None:
-            if not approved:
-                self.set_version_state(version, "REJECTED")
-            elif version.attributes.get("releaseType") == "MANUAL":
-                self.set_version_state(version, "PENDING_DEVELOPER_RELEASE")
-            else:
-                self.set_version_state(version, "READY_FOR_DISTRIBUTION")
-
     # ---- relationships ----
     def related_refs(self, resource: Resource, relationship: str) -> list[Ref]:
         """Linkage of a relationship: stored forward, or found by the reverse relationship."""
@@ -278,67 +200,10 @@ REVERSE: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
-def build_team(scenario: Scenario, clock: SimClock | None = None) -> Team:
-    """The team as the scenario declares it, at Apple time now."""
-    team = Team(scenario=scenario, clock=clock or SimClock(scenario.time_scale))
-    team.agreements_ok = scenario.agreements_ok
-    team.faults = scenario.faults.model_copy(deep=True)
-    team.faults.model_post_init(None)
-    for key in scenario.keys:
-        team.add_key(
-            key.key_id,
-            key.public_pem(),
-            issuer_id=key.issuer_id,
-            role=key.role,
-            active_after_seconds=key.active_after_seconds,
-        )
-    now = team.now()
-    for spec in scenario.bundle_ids:
-        add_bundle_id(team, spec.identifier, spec.name, spec.platform)
-    for app_spec in scenario.apps:
-        bundle = next(
-            (b for b in team.all("bundleIds") if b.attributes["identifier"] == app_spec.bundle_id), None
-        )
-        if bundle is None:
-            bundle = add_bundle_id(team, app_spec.bundle_id, app_spec.name, "IOS")
-        app = team.add(
-            Resource(
-                "apps",
-                app_spec.id or team.new_id("apps"),
-                {
-                    "name": app_spec.name,
-                    "bundleId": app_spec.bundle_id,
-                    "sku": app_spec.sku,
-                    "primaryLocale": app_spec.primary_locale,
-                    "isOrEverWasMadeForKids": False,
-                    "contentRightsDeclaration": "DOES_NOT_USE_THIRD_PARTY_CONTENT",
-                },
-                {"bundleIdResource": ("bundleIds", bundle.id)},
-            )
-        )
-        for version in app_spec.versions:
-            add_version(team, app, version.platform, version.version_string, version.state, None)
-    for cert_spec in scenario.certificates:
-        add_certificate(team, cert_spec.certificate_type, throwaway_public_key(), cert_spec.name)
-    for person in scenario.users:
-        add_user(team, person.email, person.first_name, person.last_name, list(person.roles))
-    for person in scenario.invitations:
-        team.add(
-            Resource(
-                "userInvitations",
-                team.new_id("userInvitations"),
-                {
-                    "email": person.email,
-                    "firstName": person.first_name,
-                    "lastName": person.last_name,
-                    "roles": list(person.roles),
-                    "allAppsVisible": True,
-                    "provisioningAllowed": False,
-                    "expirationDate": iso(now + 30 * 86400),
-                },
-            )
-        )
-    return team
+# Parts of Apple's model kept in modules of their own (the store listing) plug in here when imported: seeders
+# run once the scenario's apps exist, processes move with advance().
+SEEDERS: list[Callable[[Team], None]] = []
+PROCESSES: list[Callable[[Team, float], None]] = []
 
 
 def add_bundle_id(team: Team, identifier: str, name: str, platform: str) -> Resource:
@@ -363,30 +228,44 @@ def certificate_label(certificate_type: str) -> str:
     return CERTIFICATE_NAMES.get(certificate_type, certificate_type.replace("_", " ").title())
 
 
-def add_certificate(team: Team, certificate_type: str, public_key: Any, name: str | None = None) -> Resource:
+def issue_team_certificate(team: Team, certificate_type: str, public_key: Any) -> x509.Certificate:
+    """A certificate for the key, signed by the simulator's CA and named as Apple names the team's."""
     scenario = team.scenario
-    label = certificate_label(certificate_type)
-    common_name = f"{label}: {scenario.team_name} ({scenario.team_id})"
+    common_name = f"{certificate_label(certificate_type)}: {scenario.team_name} ({scenario.team_id})"
     not_before = datetime.fromtimestamp(team.now(), UTC)
-    cert = issue_certificate(public_key, common_name, scenario.team_id, scenario.team_name, not_before)
-    platform = "IOS" if certificate_type.startswith("IOS_") else None
+    return issue_certificate(public_key, common_name, scenario.team_id, scenario.team_name, not_before)
+
+
+def add_certificate(
+    team: Team, certificate_type: str, cert: x509.Certificate, name: str | None = None
+) -> Resource:
+    common_names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     attributes: dict[str, Any] = {
-        "name": name or common_name,
+        "name": name or (str(common_names[0].value) if common_names else certificate_label(certificate_type)),
         "certificateType": certificate_type,
-        "displayName": scenario.team_name,
+        "displayName": team.scenario.team_name,
         "serialNumber": format(cert.serial_number, "X"),
         "expirationDate": iso(cert.not_valid_after_utc.timestamp()),
         "certificateContent": _b64(der(cert)),
         "activated": True,
     }
-    if platform:
-        attributes["platform"] = platform
+    if certificate_type.startswith("IOS_"):
+        attributes["platform"] = "IOS"
     return team.add(
         Resource("certificates", team.new_id("certificates"), attributes, hidden={"der": der(cert)})
     )
 
 
-def add_user(team: Team, email: str, first: str, last: str, roles: list[str]) -> Resource:
+def add_user(
+    team: Team,
+    email: str,
+    first: str,
+    last: str,
+    roles: list[str],
+    *,
+    all_apps_visible: bool = True,
+    provisioning_allowed: bool | None = None,
+) -> Resource:
     return team.add(
         Resource(
             "users",
@@ -396,11 +275,17 @@ def add_user(team: Team, email: str, first: str, last: str, roles: list[str]) ->
                 "firstName": first,
                 "lastName": last,
                 "roles": roles,
-                "allAppsVisible": True,
-                "provisioningAllowed": "ADMIN" in roles,
+                "allAppsVisible": all_apps_visible,
+                "provisioningAllowed": "ADMIN" in roles
+                if provisioning_allowed is None
+                else provisioning_allowed,
             },
         )
     )
+
+
+# What a new version copies from the previous one's localizations (whatsNew is per version).
+INHERITED_LOCALIZATION = ("description", "keywords", "marketingUrl", "supportUrl", "promotionalText")
 
 
 def add_version(
@@ -410,11 +295,17 @@ def add_version(
     version_string: str,
     state: str,
     attributes: dict[str, Any] | None,
+    localizations: list[dict[str, Any]] | None = None,
+    id_: str | None = None,
 ) -> Resource:
+    """A new version as Apple makes one: it copies the latest earlier version's copyright and localizations
+    (without whatsNew); the first version gets the primary locale. `localizations` replaces that default."""
+    earlier = [v for v in team.related(app, "appStoreVersions") if v.attributes["platform"] == platform]
+    previous = earlier[-1] if earlier else None
     version = team.add(
         Resource(
             "appStoreVersions",
-            team.new_id("appStoreVersions"),
+            id_ or team.new_id("appStoreVersions"),
             {
                 "platform": platform,
                 "versionString": version_string,
@@ -422,27 +313,74 @@ def add_version(
                 "reviewType": "APP_STORE",
                 "downloadable": True,
                 "createdDate": team.now_iso(),
-                "copyright": None,
+                "copyright": previous.attributes.get("copyright") if previous else None,
                 **(attributes or {}),
             },
             {"app": ("apps", app.id), "build": None},
         )
     )
     team.set_version_state(version, state)
-    # Apple copies the primary-locale localization into each new version.
-    team.add(
+    if localizations is None and previous is not None:
+        localizations = [
+            {"locale": loc.attributes["locale"]}
+            | {name: loc.attributes.get(name) for name in INHERITED_LOCALIZATION}
+            for loc in team.related(previous, "appStoreVersionLocalizations")
+        ]
+    if localizations is None:
+        localizations = [
+            {"locale": app.attributes["primaryLocale"], "description": f"{app.attributes['name']}."}
+        ]
+    for localization in localizations:
+        team.add(
+            Resource(
+                "appStoreVersionLocalizations",
+                team.new_id("appStoreVersionLocalizations"),
+                {"whatsNew": None} | localization,
+                {"appStoreVersion": ("appStoreVersions", version.id)},
+            )
+        )
+    return version
+
+
+def add_build(
+    team: Team,
+    app: Resource,
+    *,
+    short_version: str,
+    build_number: str,
+    platform: str,
+    uploaded: float,
+    processing_state: str,
+    uses_non_exempt_encryption: bool | None,
+    min_os_version: str | None = None,
+    expired: bool = False,
+    id_: str | None = None,
+) -> Resource:
+    """A build of the app; a PROCESSING one turns VALID after the scenario's build processing delay."""
+    hidden: dict[str, Any] = {
+        "preReleaseVersion.version": short_version,
+        "preReleaseVersion.platform": platform,
+    }
+    if processing_state == "PROCESSING":
+        hidden["due"] = uploaded + team.scenario.delays.build_processing_seconds
+    return team.add(
         Resource(
-            "appStoreVersionLocalizations",
-            team.new_id("appStoreVersionLocalizations"),
+            "builds",
+            id_ or team.new_id("builds"),
             {
-                "locale": app.attributes["primaryLocale"],
-                "description": f"{app.attributes['name']}.",
-                "whatsNew": None,
+                "version": build_number,
+                "uploadedDate": iso(uploaded),
+                "expirationDate": iso(uploaded + 90 * 86400),
+                "expired": expired,
+                "minOsVersion": min_os_version or "17.0",
+                "processingState": processing_state,
+                "buildAudienceType": "APP_STORE_ELIGIBLE",
+                "usesNonExemptEncryption": uses_non_exempt_encryption,
             },
-            {"appStoreVersion": ("appStoreVersions", version.id)},
+            {"app": ("apps", app.id)},
+            hidden,
         )
     )
-    return version
 
 
 def _b64(data: bytes) -> str:

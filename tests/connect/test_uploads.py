@@ -32,6 +32,7 @@ from ascflow.connect.retry import RetryPolicy
 from ascflow.simulator.control import LoggedRequest
 from ascflow.simulator.faults import FaultPlan, FaultRule
 from tests.connect.conftest import BUNDLE, POLL, Apple
+from tests.fixtures.ipa import build_ipa
 
 SIZE = 2500  # three parts (1000, 1000, 500) at the fixture's 1000-byte part size
 # Apple moves a committed file on to COMPLETE; at the fixture's time scale that can happen at once.
@@ -41,9 +42,9 @@ FAST = RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.02, max_tota
 
 @pytest.fixture
 def ipa(tmp_path: Path) -> Path:
-    path = tmp_path / "Example.ipa"
-    path.write_bytes(os.urandom(SIZE))
-    return path
+    # A real archive for the app (Apple reads its Info.plist), SIZE bytes all told.
+    path = build_ipa(tmp_path / "Example.ipa", BUNDLE, "1.0.0", "1", extra_size=0)
+    return build_ipa(path, BUNDLE, "1.0.0", "1", extra_size=SIZE - path.stat().st_size)
 
 
 def reserve_file(apple: Apple, file: Path, version: str = "1") -> str:

@@ -9,9 +9,7 @@ ID, is one run's (or one test's) conversation with Apple.
 
 from __future__ import annotations
 
-import os
 import uuid
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,13 +62,6 @@ def flow_scenario(issuer_id: str) -> Scenario:
     )
 
 
-def small_ipa(folder: Path) -> Path:
-    ipa = folder / "FlowTest.ipa"
-    with zipfile.ZipFile(ipa, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr("Payload/FlowTest.app/FlowTest", os.urandom(64 * 1024))
-    return ipa
-
-
 def flow_env(root: Path, asc_base_url: str) -> dict[str, str]:
     """ASCFLOW_* settings of every process that runs a flow, tuned to the simulator's time scale."""
     return {
@@ -98,7 +89,7 @@ def flow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowStack]:
                 prefect=prefect,
                 settings=settings,
                 env=env,
-                ipa=small_ipa(root),
+                ipa_dir=root,
                 issuer_id=issuer_id,
             )
 

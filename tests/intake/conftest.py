@@ -7,7 +7,6 @@ import re
 import subprocess
 import threading
 import time
-import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from ascflow.pipeline.request import BuildSource, Invitee, OnboardingRequest, Re
 from ascflow.settings import Settings
 from ascflow.simulator.scenario import AppSpec, Scenario, VersionSpec
 from ascflow.simulator.server import SimulatorServer
+from tests.fixtures.ipa import build_ipa
 from tests.fixtures.keys import CustomerKey, make_customer_key
 from tests.fixtures.simulator import FAST_DELAYS, FAST_TIME_SCALE
 
@@ -160,14 +160,8 @@ def make_request(bundle_id: str, tenant: str = "acme-games", **changes: Any) -> 
 
 
 def make_ipa(folder: Path, bundle_id: str) -> Path:
-    ipa = folder / "App.ipa"
-    with zipfile.ZipFile(ipa, "w") as archive:
-        archive.writestr(
-            "Payload/App.app/Info.plist",
-            f"<plist><dict><key>CFBundleIdentifier</key><string>{bundle_id}</string></dict></plist>",
-        )
-        archive.writestr("Payload/App.app/App", b"\0" * 64 * 1024)
-    return ipa
+    """The build `make_request` names: version 1.1, build 42, for `bundle_id`."""
+    return build_ipa(folder / "App.ipa", bundle_id, "1.1", "42", extra_size=64 * 1024)
 
 
 def intake_settings(data_dir: Path, base_url: str, **changes: Any) -> Settings:

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from tests.fixtures.ipa import ipa_bytes
+from tests.fixtures.simulator import DEFAULT_BUNDLE_ID
 from tests.simulator.helpers import body
 
 
@@ -65,10 +67,15 @@ def wait_for(read, predicate, timeout: float = 5.0, interval: float = 0.02):
 
 
 def upload_build(
-    api: httpx.Client, app_id: str, short: str = "1.0", number: str = "1", size: int = 2500
+    api: httpx.Client,
+    app_id: str,
+    short: str = "1.0",
+    number: str = "1",
+    size: int = 2500,
+    bundle_id: str = DEFAULT_BUNDLE_ID,
 ) -> dict:
-    """The whole upload; returns the build once it is VALID."""
-    content = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    """The whole upload of an .ipa whose Info.plist matches the app; returns the build once it is VALID."""
+    content = ipa_bytes(bundle_id, short, number, extra_size=size)
     upload = reserve_upload(api, app_id, short, number).json()["data"]
     file = reserve_file(api, upload["id"], len(content)).json()["data"]
     assert set(put_parts(file, content)) == {200}

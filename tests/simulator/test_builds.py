@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import time
+import zipfile
 
 import httpx
 import pytest
 
-from tests.fixtures.simulator import RunningSimulator
+from tests.fixtures.ipa import ipa_bytes
+from tests.fixtures.simulator import DEFAULT_BUNDLE_ID, RunningSimulator
 from tests.simulator.helpers import body
-from tests.simulator.publishing import commit, put_parts, reserve_file, reserve_upload, upload_build
+from tests.simulator.publishing import commit, put_parts, reserve_file, reserve_upload, upload_build, wait_for
 
 
 @pytest.fixture
@@ -148,3 +151,112 @@ def test_an_expired_part_url_is_refused(start_simulator) -> None:
     file = reserve_file(api, upload_id, 10).json()["data"]
     time.sleep(0.05)
     assert put_parts(file, bytes(10)) == [403]
+
+
+def process(api: httpx.Client, app_id: str, content: bytes, short: str = "1.0", number: str = "1") -> dict:
+    """Upload `content` as the .ipa of a new upload; returns the upload once processing ended."""
+    upload = reserve_upload(api, app_id, short, number).json()["data"]
+    file = reserve_file(api, upload["id"], len(content)).json()["data"]
+    assert set(put_parts(file, content)) == {200}
+    assert commit(api, file["id"], content).status_code == 200
+    return wait_for(
+        lambda: api.get(f"/v1/buildUploads/{upload['id']}").json()["data"],
+        lambda doc: doc["attributes"]["state"]["state"] in {"COMPLETE", "FAILED"},
+    )
+
+
+def test_a_binary_info_plist_is_read_and_its_numbers_and_encryption_answer_make_the_build(
+    sim: RunningSimulator,
+) -> None:
+    api = sim.client()
+    # Reserved as 1.0 (1); the archive says 2.3.0 (57): the build is what the binary says.
+    content = ipa_bytes(
+        sim.bundle_id, "2.3.0", "57", binary_plist=True, info={"ITSAppUsesNonExemptEncryption": False}
+    )
+    assert content.count(b"bplist00") == 1
+    upload = process(api, sim.app_id, content)
+    assert upload["attributes"]["state"] == {"state": "COMPLETE", "errors": [], "warnings": [], "infos": []}
+    builds = api.get(
+        "/v1/builds", params={"filter[app]": sim.app_id, "filter[preReleaseVersion.version]": "2.3.0"}
+    ).json()["data"]
+    assert [b["attributes"]["version"] for b in builds] == ["57"]
+    assert builds[0]["attributes"]["usesNonExemptEncryption"] is False
+
+
+def test_an_ipa_for_another_bundle_id_fails_as_at_apple(sim: RunningSimulator) -> None:
+    api = sim.client()
+    upload = process(api, sim.app_id, ipa_bytes("com.example.otherapp", "1.0", "1"))
+    state = upload["attributes"]["state"]
+    assert state["state"] == "FAILED"
+    assert state["errors"] == [
+        {
+            "code": "STATE_ERROR.VALIDATION_ERROR.90055",
+            "description": "This bundle is invalid. The bundle identifier cannot be changed from the current "
+            f"value, '{sim.bundle_id}'. If you want to change your bundle identifier, you will need to create "
+            "a new application in App Store Connect.",
+        }
+    ]
+    assert api.get("/v1/builds", params={"filter[app]": sim.app_id}).json()["data"] == []
+    files = api.get(f"/v1/buildUploads/{upload['id']}/buildUploadFiles").json()["data"]
+    assert files[0]["attributes"]["assetDeliveryState"]["state"] == "FAILED"
+    # A failed upload does not hold its build number: the fixed archive goes up under the same number.
+    assert process(api, sim.app_id, ipa_bytes(sim.bundle_id, "1.0", "1"))["attributes"]["state"]["state"] == (
+        "COMPLETE"
+    )
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+UNREADABLE = {
+    "not a zip": (b"PK\x03\x04 but not really" * 40, "90167", "No .app bundles found in the package"),
+    "no app in Payload": (_zip({"Payload/readme.txt": b"hi"}), "90167", "No .app bundles found"),
+    "no Info.plist": (
+        _zip({"Payload/App.app/App": b"\0" * 64}),
+        "90036",
+        "The Info.plist file for /Payload/App.app is missing or could not be read.",
+    ),
+    "Info.plist not a plist": (
+        _zip({"Payload/App.app/Info.plist": b"<plist><dict><key>"}),
+        "90036",
+        "is missing or could not be read",
+    ),
+    "no CFBundleVersion": (
+        ipa_bytes(DEFAULT_BUNDLE_ID, "1.0", "1", info={"CFBundleVersion": None}),
+        "90056",
+        "The Info.plist file is missing the required key: CFBundleVersion.",
+    ),
+    "empty CFBundleShortVersionString": (
+        ipa_bytes(DEFAULT_BUNDLE_ID, "", "1"),
+        "90057",
+        "missing the required key: CFBundleShortVersionString.",
+    ),
+    "two apps": (ipa_bytes(DEFAULT_BUNDLE_ID, "1.0", "1", apps=2), "", "holds 2 .app bundles"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNREADABLE))
+def test_an_archive_apple_cannot_read_fails_the_upload_with_apples_error(
+    sim: RunningSimulator, case: str
+) -> None:
+    content, number, text = UNREADABLE[case]
+    state = process(sim.client(), sim.app_id, content)["attributes"]["state"]
+    assert state["state"] == "FAILED"
+    [error] = state["errors"]
+    assert error["code"] == "STATE_ERROR.VALIDATION_ERROR" + (f".{number}" if number else "")
+    assert text in error["description"]
+
+
+def test_a_build_number_the_app_has_already_fails_as_a_redundant_binary(sim: RunningSimulator) -> None:
+    api = sim.client()
+    upload_build(api, sim.app_id, "1.0", "7")
+    # Reserved under a fresh number, but the binary says 7 again.
+    state = process(api, sim.app_id, ipa_bytes(sim.bundle_id, "1.0", "7"), number="8")["attributes"]["state"]
+    assert state["state"] == "FAILED"
+    assert state["errors"][0]["code"] == "STATE_ERROR.VALIDATION_ERROR.90189"
+    assert "Redundant Binary Upload" in state["errors"][0]["description"]

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fixtures.ipa import ipa_bytes
 from tests.fixtures.simulator import RunningSimulator
 from tests.simulator.helpers import body
 from tests.simulator.publishing import commit, put_parts, reserve_file, reserve_upload, upload_build, wait_for
@@ -185,8 +186,9 @@ def test_a_build_not_processed_is_refused_with_apples_422(start_simulator) -> No
     )
     api = sim.client()
     upload_id = reserve_upload(api, sim.app_id).json()["data"]["id"]
-    file = reserve_file(api, upload_id, 10).json()["data"]
-    put_parts(file, bytes(10))
+    content = ipa_bytes(sim.bundle_id, "1.0", "1")
+    file = reserve_file(api, upload_id, len(content)).json()["data"]
+    put_parts(file, content)
     commit(api, file["id"])
     build = wait_for(
         lambda: api.get("/v1/builds", params={"filter[app]": sim.app_id}).json()["data"],

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
+from typing import Any
 
 from ascflow.simulator.clock import iso
 from ascflow.simulator.documents import ApiError, Errors
+from ascflow.simulator.ipa import IpaRejected, Problem, bundle_id_problem, read_ipa
 from ascflow.simulator.routes.reads import one
 from ascflow.simulator.routing import Call, Reply, created, handles, no_content, ok
 from ascflow.simulator.signing import upload_signature
@@ -42,12 +44,7 @@ def reserve_upload(call: Call) -> Reply:
     )
     if taken:
         raise ApiError(
-            Errors.entity_error(
-                f"Redundant Binary Upload. You've already uploaded a build with build number '{number}' for "
-                f"version number '{short}'. Make sure you increment the build string before you upload your app "
-                "to App Store Connect.",
-                "/data/attributes/cfBundleVersion",
-            )
+            Errors.entity_error(redundant_binary(number, short), "/data/attributes/cfBundleVersion")
         )
     upload = team.add(
         Resource(
@@ -64,6 +61,15 @@ def reserve_upload(call: Call) -> Reply:
         )
     )
     return created(call, upload)
+
+
+def redundant_binary(number: str, short: str) -> str:
+    """Apple's text (ITMS-90189) for a build number the app has already."""
+    return (
+        f"Redundant Binary Upload. You've already uploaded a build with build number '{number}' for "
+        f"version number '{short}'. Make sure you increment the build string before you upload your app "
+        "to App Store Connect."
+    )
 
 
 @handles("DELETE", "/v1/buildUploads/{id}")
@@ -85,26 +91,7 @@ def reserve_file(call: Call) -> Reply:
         raise ApiError(Errors.entity_error("The build upload no longer accepts files."))
     size = int(call.attributes["fileSize"])
     file_id = team.new_id("buildUploadFiles")
-    part_size = team.scenario.upload_part_size
-    expires = int(team.now() + team.scenario.upload_url_lifetime_seconds)
-    operations = []
-    for number, offset in enumerate(range(0, size, part_size), start=1):
-        length = min(part_size, size - offset)
-        signature = upload_signature(team.upload_secret, file_id, str(number), str(expires))
-        operations.append(
-            {
-                "method": "PUT",
-                "url": f"{call.base_url}{UPLOAD_PATH}/{file_id}/{number}?Expires={expires}&Signature={signature}",
-                "length": length,
-                "offset": offset,
-                "requestHeaders": [
-                    {"name": "Content-Type", "value": "application/octet-stream"},
-                    {"name": "Content-Range", "value": f"bytes {offset}-{offset + length - 1}/{size}"},
-                ],
-                "expiration": iso(expires),
-                "partNumber": number,
-            }
-        )
+    operations = upload_operations(team, call.base_url, file_id, size)
     file = team.add(
         Resource(
             "buildUploadFiles",
@@ -124,6 +111,31 @@ def reserve_file(call: Call) -> Reply:
     return created(call, file)
 
 
+def upload_operations(team: Team, base_url: str, file_id: str, size: int) -> list[dict[str, Any]]:
+    """Presigned PUTs of `upload_part_size` bytes each, covering the file; shared by every uploaded asset."""
+    part_size = team.scenario.upload_part_size
+    expires = int(team.now() + team.scenario.upload_url_lifetime_seconds)
+    operations = []
+    for number, offset in enumerate(range(0, size, part_size), start=1):
+        length = min(part_size, size - offset)
+        signature = upload_signature(team.upload_secret, file_id, str(number), str(expires))
+        operations.append(
+            {
+                "method": "PUT",
+                "url": f"{base_url}{UPLOAD_PATH}/{file_id}/{number}?Expires={expires}&Signature={signature}",
+                "length": length,
+                "offset": offset,
+                "requestHeaders": [
+                    {"name": "Content-Type", "value": "application/octet-stream"},
+                    {"name": "Content-Range", "value": f"bytes {offset}-{offset + length - 1}/{size}"},
+                ],
+                "expiration": iso(expires),
+                "partNumber": number,
+            }
+        )
+    return operations
+
+
 def receive_part(
     team: Team, file_id: str, part: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
 ) -> None:
@@ -134,7 +146,8 @@ def receive_part(
         raise PartRejected(403, "SignatureDoesNotMatch: the upload URL is not one the simulator signed")
     if not expires.isdigit() or int(expires) < team.now():
         raise PartRejected(403, "Request has expired: reserve the file again for fresh upload URLs")
-    file = team.get("buildUploadFiles", file_id)
+    # A screenshot's parts arrive the same way as a build's.
+    file = team.get("buildUploadFiles", file_id) or team.get("appScreenshots", file_id)
     if file is None:
         raise PartRejected(404, "NoSuchUpload: the build upload file was deleted")
     if file.attributes["assetDeliveryState"]["state"] != "AWAITING_UPLOAD":
@@ -194,14 +207,37 @@ def commit_file(call: Call) -> Reply:
         file.attributes["sourceFileChecksums"] = checksums
     file.attributes["assetDeliveryState"]["state"] = "UPLOAD_COMPLETE"
     file.hidden["parts"] = {}
-    upload_ref = file.relationships["buildUpload"]
-    assert isinstance(upload_ref, tuple)
-    upload = call.team.get(*upload_ref)
-    if upload is not None and upload.attributes["state"]["state"] == "AWAITING_UPLOAD":
-        upload.attributes["state"]["state"] = "PROCESSING"
-        upload.attributes["uploadedDate"] = call.team.now_iso()
-        upload.hidden["due"] = call.team.now() + call.team.scenario.delays.upload_processing_seconds
+    for upload in call.team.related(file, "buildUpload"):
+        if upload.attributes["state"]["state"] == "AWAITING_UPLOAD":
+            upload.attributes["state"]["state"] = "PROCESSING"
+            upload.attributes["uploadedDate"] = call.team.now_iso()
+            upload.hidden["due"] = call.team.now() + call.team.scenario.delays.upload_processing_seconds
+            upload.hidden.update(_read_upload(call.team, upload, file, content))
     return ok(call, file)
+
+
+def _read_upload(team: Team, upload: Resource, file: Resource, content: bytes) -> dict[str, Any]:
+    """What processing will make of the committed .ipa: its Info.plist facts, or Apple's errors.
+
+    Read now, so the bytes need not be kept; the outcome shows when processing ends. Only an iOS app archive
+    (`ASSET`, `com.apple.ipa`) is read; other assets keep the numbers the upload was reserved with.
+    """
+    if file.attributes["assetType"] != "ASSET" or file.attributes["uti"] != "com.apple.ipa":
+        return {}
+    app = team.related(upload, "app")[0]
+    try:
+        info = read_ipa(content)
+    except IpaRejected as exc:
+        return {"problems": [exc.problem.as_state_detail()]}
+    problems = [bundle_id_problem(info, app.attributes["bundleId"])]
+    if any(
+        b.attributes["version"] == info.build_number
+        and b.hidden.get("preReleaseVersion.platform") == upload.attributes["platform"]
+        for b in team.related(app, "builds")
+    ):
+        problems.append(Problem(90189, redundant_binary(info.build_number, info.short_version)))
+    found = [problem.as_state_detail() for problem in problems if problem is not None]
+    return {"problems": found} if found else {"bundle": info}
 
 
 @handles("PATCH", "/v1/builds/{id}")

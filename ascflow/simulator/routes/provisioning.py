@@ -9,7 +9,13 @@ from ascflow.simulator.documents import ApiError, Errors
 from ascflow.simulator.routes.reads import one
 from ascflow.simulator.routing import Call, Reply, created, handles, no_content, ok
 from ascflow.simulator.signing import CsrError, parse_csr, profile_content
-from ascflow.simulator.state import Resource, add_bundle_id, add_certificate, certificate_label
+from ascflow.simulator.state import (
+    Resource,
+    add_bundle_id,
+    add_certificate,
+    certificate_label,
+    issue_team_certificate,
+)
 
 # Profile types a distribution certificate must sign, and the certificate types that qualify.
 DISTRIBUTION_PROFILES = {
@@ -79,7 +85,8 @@ def create_certificate(call: Call) -> Reply:
                 f"You already have a current {label} certificate or a pending certificate request."
             )
         )
-    return created(call, add_certificate(call.team, certificate_type, csr))
+    cert = issue_team_certificate(call.team, certificate_type, csr)
+    return created(call, add_certificate(call.team, certificate_type, cert))
 
 
 @handles("PATCH", "/v1/certificates/{id}")
