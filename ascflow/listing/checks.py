@@ -66,7 +66,6 @@ def check_listing(
     needs_ipad: bool = False,
     update: bool = False,
     environ: Mapping[str, str] | None = None,
-    now: datetime | None = None,
 ) -> list[Problem]:
     """Every problem Apple would refuse in this listing, found offline.
 
@@ -77,7 +76,7 @@ def check_listing(
     """
     found = _locales(listing, update)
     found += _categories(listing.categories)
-    found += _release(listing.release, now or datetime.now(UTC))
+    found += _release(listing.release, datetime.now(UTC))
     found += _demo_account(listing, environ)
     found += _required_sets(listing, needs_ipad)
     sets = {locale: dict(text.screenshots) for locale, text in listing.localizations.items()}

@@ -149,7 +149,11 @@ class AgeRating(_Strict):
     in the spec and kept only so that the model covers the whole declaration.
     """
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    # Apple's names are the only spelling the file takes; titles stay readable in editors.
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        field_title_generator=lambda name, _: name.replace("_", " ").capitalize(),
+    )
 
     alcohol_tobacco_or_drug_use_or_references: apple.Frequency
     contests: apple.Frequency

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
 SCHEMA_HINT = "the fields are listed by `ascflow listing schema` and shown in examples/listing.yaml"
@@ -73,6 +74,11 @@ def _explain(detail: ErrorDetails) -> dict[str, str]:
                 "Delete it, put the password in the worker's environment, and name that variable in "
                 "review.demo_account.password_env.",
             )
+        if loc[0] == "age_rating" and to_camel(last) != last:
+            return _said(
+                "is not a field here: the age-rating answers keep Apple's names",
+                f"Rename it to {to_camel(last)}.",
+            )
         return _said("is not a field of the listing here", f"Remove it or fix its spelling; {SCHEMA_HINT}.")
     if kind == "string_too_long":
         return _said(
@@ -92,7 +98,7 @@ def _explain(detail: ErrorDetails) -> dict[str, str]:
     if kind == "too_short":
         return _said(
             f"has {ctx['actual_length']} items; Apple needs at least {ctx['min_length']}",
-            "Add items, or remove the field.",
+            f"Add at least {ctx['min_length']}.",
         )
     if kind in ("literal_error", "enum"):
         what = (

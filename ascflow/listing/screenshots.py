@@ -69,7 +69,8 @@ def image_problems(facts: ImageFacts | None, display_type: str) -> list[tuple[st
                 "Flatten the image onto an opaque background and save it without alpha (RGB).",
             )
         )
-    elif facts.mode != "RGB":
+    # GUESS: a palette image (P, no transparency) holds RGB colours, as optimised PNGs often do, so it passes.
+    elif facts.mode not in ("RGB", "P"):
         found.append(
             (f"is in colour mode {facts.mode}; Apple takes RGB", "Convert it to RGB and save it again.")
         )

@@ -68,12 +68,12 @@ def resolve(location: str, base: str | Path) -> str:
 def read_location(location: str, settings: Settings | None) -> bytes:
     """The bytes of a local file or an s3://bucket/key object (boto3 with the settings' endpoint)."""
     if not location.startswith("s3://"):
-        path = Path(location)
-        if not path.is_file():
+        try:
+            return Path(location).read_bytes()
+        except OSError:
             raise LocationUnreadable(
                 f"{location} is not a readable file", "Check the path: it is relative to the listing file."
-            )
-        return path.read_bytes()
+            ) from None
     bucket, _, key = location.removeprefix("s3://").partition("/")
     if settings is None:
         raise LocationUnreadable(f"{location} is in S3 but no AWS settings were given", "Pass the settings.")

@@ -6,6 +6,7 @@ cannot be swapped for another between the check and the writes. Each file is cre
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import stat
@@ -33,9 +34,13 @@ def write_private_dir(directory: Path, files: dict[str, bytes]) -> None:
         ) from None
     try:
         fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except (NotADirectoryError, OSError):
+    except OSError as exc:
+        if exc.errno in (errno.ENOTDIR, errno.ELOOP):
+            raise ExportRefused(
+                f"--out {directory} is not a directory (a file or a symbolic link).", next_step=_PRIVATE
+            ) from None
         raise ExportRefused(
-            f"--out {directory} is not a directory (a file or a symbolic link).", next_step=_PRIVATE
+            f"--out {directory} cannot be opened: {exc.strerror}.", next_step=_PRIVATE
         ) from None
     written: list[str] = []
     try:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from ascflow.audit.errors import AuditError
 from ascflow.audit.events import Action, Actor, AuditEvent, Target
-from ascflow.custody import Custody, CustodyError, RecordInfo
+from ascflow.custody import Custody, CustodyError, RecordDestroyed, RecordExpired, RecordInfo
 from ascflow.settings import Settings
 from ascflow.signing.bundle import SigningBundle, signing_bundle
 from ascflow.signing.destinations import (
@@ -143,6 +143,11 @@ def _bundle(custody: Custody, tenant: str, bundle_id: str, actor: Actor) -> tupl
         )
     try:
         identity = custody.open_signing_identity(record.id, actor=actor)
+    except (RecordExpired, RecordDestroyed) as exc:
+        raise ExportRefused(
+            f"The signing identity {record.id} cannot be opened: {exc.message}",
+            next_step="Run the onboarding's signing step again: it makes a new certificate and keeps its key.",
+        ) from None
     except CustodyError as exc:
         raise ExportRefused(
             f"The signing identity {record.id} cannot be opened: {exc.message}", next_step=exc.next_step

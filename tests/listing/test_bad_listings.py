@@ -108,6 +108,17 @@ def test_every_problem_is_reported_not_only_the_first(listing_dir: ListingDir) -
     ]
 
 
+def test_an_age_rating_answer_in_snake_case_is_named_with_apples_spelling(listing_dir: ListingDir) -> None:
+    listing_dir.edit(lambda d: d["age_rating"].update(loot_box=d["age_rating"].pop("lootBox")))
+    outcome = listing_dir.check()
+    assert outcome.exit_code == 2
+    assert outcome.lines()[:-1] == [
+        "age_rating.lootBox: is required and missing. Add it; the fields are listed by `ascflow listing schema` "
+        "and shown in examples/listing.yaml.",
+        "age_rating.loot_box: is not a field here: the age-rating answers keep Apple's names. Rename it to lootBox.",
+    ]
+
+
 def test_field_and_file_problems_are_reported_together(listing_dir: ListingDir) -> None:
     def files(data: Data) -> None:
         en(data)["name"] = "N" * 31  # the file does not validate, and its screenshots are still read
@@ -144,13 +155,14 @@ def test_every_check_of_a_valid_file_is_reported_together(listing_dir: ListingDi
 
 
 def test_accepted_variants_pass(listing_dir: ListingDir) -> None:
-    """Landscape, another accepted size, JPEG, the 6.5-inch set alone, and an explicit territory list."""
+    """Landscape, another size, JPEG, a palette PNG, the 6.5-inch set alone, a price, territories, subcategories."""
 
     def variants(data: Data) -> None:
         en(data)["screenshots"] = {
             "APP_IPHONE_65": [
                 listing_dir.image("landscape.png", (2688, 1242)),
                 listing_dir.image("b.jpg", (1284, 2778), fmt="JPEG"),
+                listing_dir.image("palette.png", (1242, 2688), mode="P"),
             ]
         }
         data["availability"] = {"territories": ["USA", "GBR", "DEU"], "available_in_new_territories": False}

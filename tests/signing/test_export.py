@@ -8,6 +8,7 @@ import os
 import plistlib
 import stat
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,16 @@ def test_an_export_the_audit_log_cannot_record_is_taken_back(
         export_to_directory(custody, tenant=TENANT, bundle_id=signed.bundle_id, out=out, actor=OPERATOR)
     assert "could not record the export, so it was taken back" in refused.value.what
     assert os.listdir(out) == []
+
+
+def test_an_identity_past_its_custody_expiry_is_not_exported(signed: Signed, tmp_path: Path) -> None:
+    custody = signed.ctx.custody
+    later = datetime.now(UTC) + timedelta(hours=signed.settings.custody_ttl_hours + 1)
+    custody.clock = lambda: later
+    out = tmp_path / "out"
+    with pytest.raises(ExportRefused) as refused:
+        export_to_directory(custody, tenant=TENANT, bundle_id=signed.bundle_id, out=out, actor=OPERATOR)
+    assert f"The signing identity {signed.result.signing_custody_id} cannot be opened" in refused.value.what
+    assert "has expired" in refused.value.what
+    assert refused.value.next_step.startswith("Run the onboarding's signing step again")
+    assert not out.exists()
