@@ -34,7 +34,7 @@ from ascflow.simulator.faults import FaultPlan, FaultRule
 from tests.connect.conftest import BUNDLE, POLL, Apple
 from tests.fixtures.ipa import build_ipa
 
-SIZE = 2500  # three parts (1000, 1000, 500) at the fixture's 1000-byte part size
+BUILD = "1"
 # Apple moves a committed file on to COMPLETE; at the fixture's time scale that can happen at once.
 COMMITTED = {"UPLOAD_COMPLETE", "COMPLETE"}
 FAST = RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.02, max_total_s=5.0)
@@ -42,16 +42,16 @@ FAST = RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.02, max_tota
 
 @pytest.fixture
 def ipa(tmp_path: Path) -> Path:
-    # A real archive for the app (Apple reads its Info.plist), SIZE bytes all told.
-    path = build_ipa(tmp_path / "Example.ipa", BUNDLE, "1.0.0", "1", extra_size=0)
-    return build_ipa(path, BUNDLE, "1.0.0", "1", extra_size=SIZE - path.stat().st_size)
+    path = build_ipa(tmp_path / "Example.ipa", BUNDLE, "1.0.0", BUILD, extra_size=1800)
+    assert 2000 < path.stat().st_size <= 3000  # three parts at the fixture's 1000-byte part size
+    return path
 
 
-def reserve_file(apple: Apple, file: Path, version: str = "1") -> str:
+def reserve_file(apple: Apple, file: Path) -> str:
     """A build upload and its file reserved at Apple, as a run would leave them; returns the file's id."""
     app = find_app(apple.client, BUNDLE)
     upload = apple.client.build_uploads.create(
-        app_id=app.id, short_version="1.0.0", version=version, platform=Platform.IOS
+        app_id=app.id, short_version="1.0.0", version=BUILD, platform=Platform.IOS
     )
     reserved = apple.client.build_uploads.create_file(
         upload_id=upload.id,
@@ -155,7 +155,7 @@ def test_a_resumed_reservation_is_reused_and_gets_every_part_again(apple: Apple,
 
     Apple does not say which parts it holds, so the rerun sends all three again (a part PUT is idempotent).
     """
-    file_id = reserve_file(apple, ipa, version="7")
+    file_id = reserve_file(apple, ipa)
     operations = ReservedAsset.from_document(
         apple.client.session.get(f"/v1/buildUploadFiles/{file_id}")
     ).operations
@@ -166,7 +166,7 @@ def test_a_resumed_reservation_is_reused_and_gets_every_part_again(apple: Apple,
         app_id=find_app(apple.client, BUNDLE).id,
         ipa=ipa,
         short_version="1.0.0",
-        version="7",
+        version=BUILD,
         poll_interval=POLL,
         timeout=10,
     )
@@ -181,7 +181,7 @@ def test_a_resumed_reservation_is_reused_and_gets_every_part_again(apple: Apple,
 def test_a_reservation_committed_before_a_crash_is_neither_sent_nor_committed_again(
     apple: Apple, ipa: Path
 ) -> None:
-    file_id = reserve_file(apple, ipa, version="8")
+    file_id = reserve_file(apple, ipa)
     assert deliver_file(apple.client.session, ipa, file_id)
     before = len(apple.log())
 
@@ -191,7 +191,7 @@ def test_a_reservation_committed_before_a_crash_is_neither_sent_nor_committed_ag
         app_id=find_app(apple.client, BUNDLE).id,
         ipa=ipa,
         short_version="1.0.0",
-        version="8",
+        version=BUILD,
         poll_interval=POLL,
         timeout=10,
     )
@@ -242,10 +242,11 @@ def test_an_expired_upload_url_says_to_reserve_again(make_apple: Callable[..., A
     assert commits(apple) == []
 
 
-def test_a_file_shorter_than_its_reservation_sends_nothing(apple: Apple, ipa: Path, tmp_path: Path) -> None:
+def test_a_file_shorter_than_its_reservation_sends_nothing(apple: Apple, ipa: Path) -> None:
     file_id = reserve_file(apple, ipa)
-    ipa.write_bytes(os.urandom(SIZE - 1))
-    with pytest.raises(ActionFailed, match=r"bytes 2000\.\.2500 but the file has 2499"):
+    size = ipa.stat().st_size
+    ipa.write_bytes(ipa.read_bytes()[:-1])
+    with pytest.raises(ActionFailed, match=rf"bytes 2000\.\.{size} but the file has {size - 1}"):
         deliver_file(apple.client.session, ipa, file_id)
     assert parts(apple) == []
 

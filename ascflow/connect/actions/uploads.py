@@ -43,7 +43,7 @@ class ReservedAsset:
 
     @property
     def awaiting_upload(self) -> bool:
-        # Apple leaves the state out until something happened; then nothing was committed either.
+        # No state given: treat it as not committed (sending the parts again is harmless; skipping them is not).
         return self.delivery is None or self.delivery.state is AssetDeliveryStateValue.AWAITING_UPLOAD
 
     @classmethod
