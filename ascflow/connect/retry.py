@@ -5,7 +5,8 @@ A write is replayed only when Apple surely did not apply it, because a replayed 
 makes a second certificate, invitation or version:
 - the connection was never made (`NOT_SENT_ERRORS`: refused, connect timeout, no free pooled connection), so not
   a byte of the request left this process;
-- Apple answered 429 `RATE_LIMIT_EXCEEDED`, which it sends instead of processing the request.
+- Apple answered 429 `RATE_LIMIT_EXCEEDED`: its limiter refuses the request instead of processing it, and
+  Apple's advice is to send the job again later (reference app-store-connect.md, rate limits).
 After anything else (a dropped or reset connection, a read timeout, 408, 5xx) the outcome is unknown: the session
 raises `OutcomeUnknown` and the caller reads back before writing again (`actions.common.find_or_create`).
 """
