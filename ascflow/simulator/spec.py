@@ -34,7 +34,7 @@ class RelationshipSpec:
     to_many: bool
     has_links: bool  # the schema's relationship object declares `links`
     has_data: bool  # ... and `data` (linkage, sent when the relationship is included)
-    related_path: str | None  # `/v1/{type}/{id}/{name}` when the spec has GET on it
+    related_path: str | None  # `/v1/{type}/{id}/{name}` (or /v2, /v3) when the spec has GET on it
     linkage_path: str | None  # `/v1/{type}/{id}/relationships/{name}` when the spec has that path
 
 
@@ -104,7 +104,7 @@ class ApiSpec:
         """Resource type -> the schema of its resource object (`apps` -> `App`), read off the spec.
 
         Where Apple kept an old and a `V2` schema for one type, the one that the type's own
-        `GET /v1/{type}/{id}` answers with wins.
+        `GET /v1/{type}/{id}` (or the version of `api_prefix`) answers with wins.
         """
         found: dict[str, list[str]] = {}
         for name, schema in self.schemas.items():
@@ -114,9 +114,17 @@ class ApiSpec:
                 found.setdefault(types[0], []).append(name)
         chosen: dict[str, str] = {}
         for type_, names in found.items():
-            served = self._response_resource(f"/v1/{type_}/{{id}}")
+            served = self._response_resource(f"{self.api_prefix(type_)}/{type_}/{{id}}")
             chosen[type_] = served if served in names else sorted(names)[0]
         return chosen
+
+    def api_prefix(self, type_: str) -> str:
+        """`/v1`, or the later version under which alone Apple serves the type (`/v2/appAvailabilities`)."""
+        paths = self.document["paths"]
+        for version in ("/v1", "/v2", "/v3"):
+            if f"{version}/{type_}" in paths or f"{version}/{type_}/{{id}}" in paths:
+                return version
+        return "/v1"
 
     def attribute_names(self, type_: str) -> list[str]:
         props = self.schemas[self.resource_schemas[type_]]["properties"]
@@ -135,8 +143,9 @@ class ApiSpec:
 
     def _relationship(self, type_: str, name: str, rel: dict[str, Any]) -> RelationshipSpec:
         paths = self.document["paths"]
-        related = f"/v1/{type_}/{{id}}/{name}"
-        linkage = f"/v1/{type_}/{{id}}/relationships/{name}"
+        prefix = self.api_prefix(type_)
+        related = f"{prefix}/{type_}/{{id}}/{name}"
+        linkage = f"{prefix}/{type_}/{{id}}/relationships/{name}"
         related_path = related if "get" in paths.get(related, {}) else None
         data = rel.get("data", {})
         to_many = data.get("type") == "array"

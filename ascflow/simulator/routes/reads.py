@@ -136,8 +136,9 @@ def register_reads() -> None:
     paths = spec.document["paths"]
     reads: dict[str, Handler] = {}
     for type_ in SIMULATED_TYPES:
-        reads[f"/v1/{type_}"] = _collection(type_)
-        reads[f"/v1/{type_}/{{id}}"] = _single(type_)
+        prefix = spec.api_prefix(type_)
+        reads[f"{prefix}/{type_}"] = _collection(type_)
+        reads[f"{prefix}/{type_}/{{id}}"] = _single(type_)
         for rel in spec.relationships(type_).values():
             if rel.related_type not in SIMULATED_TYPES:
                 continue
