@@ -47,7 +47,8 @@ class KeySpec(_Strict):
         """The public half Apple keeps; from a .p8 only the public key is derived (the private one is dropped)."""
         if self.public_key_pem is not None:
             return self.public_key_pem
-        assert self.p8_path is not None
+        if self.p8_path is None:  # the validator refuses this; said here for the type checker too
+            raise ScenarioError(f"key {self.key_id}: give exactly one of public_key_pem or p8_path")
         try:
             private = serialization.load_pem_private_key(self.p8_path.read_bytes(), password=None)
         except (OSError, ValueError, TypeError) as exc:
