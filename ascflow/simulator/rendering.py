@@ -79,7 +79,7 @@ class Renderer:
         schema declares only `data` has no endpoint and so no links: it appears only when included.
         """
         wanted = self.fields(r.type)
-        self_path = f"/v1/{r.type}/{r.id}"
+        self_path = f"{self.spec.api_prefix(r.type)}/{r.type}/{r.id}"
         body: Json = {"type": r.type, "id": r.id}
         attributes = {
             name: r.attributes.get(name)
