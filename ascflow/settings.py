@@ -51,6 +51,12 @@ class Settings(BaseSettings):
         default=[15.0, 30.0, 60.0],
         description="In-process re-checks of a key Apple does not accept yet, before the run suspends.",
     )
+    app_privacy_recheck_seconds: float = Field(
+        default=1800.0,
+        gt=0,
+        description="How long a run waiting for App Privacy answers waits before the poller lets it try the "
+        "submission again (Apple's API cannot read App Privacy; each try costs two or three Apple calls).",
+    )
     # How each request to Apple is retried (ascflow.connect.retry says which requests may be).
     retry_max_attempts: int = Field(
         default=_RETRY.max_attempts, ge=1, description="Tries of one request, the first included."

@@ -27,6 +27,7 @@ from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.credentials import check_credentials
 from ascflow.pipeline.review import review_status
 from ascflow.pipeline.waiting import Waiting
+from flows.waiting import now
 from tasks.support import KEY_HANDLING, context
 
 POLLER = Actor(kind="schedule", id="access-poller")
@@ -75,6 +76,9 @@ def wait_is_over(run: WaitingRun) -> bool:
         return check_credentials(ctx, wait.custody_id, wait.bundle_id).verdict == "works"
     if wait.kind == "review" and wait.submission_id is not None:
         return review_status(ctx, wait.custody_id, wait.submission_id).finished
+    if wait.kind == "app-privacy":
+        # No API reads App Privacy: the run itself tries the submission again, at most this often.
+        return (now() - wait.since).total_seconds() >= ctx.settings.app_privacy_recheck_seconds
     return False  # a wait the poller cannot judge: an operator resumes it
 
 

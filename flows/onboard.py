@@ -13,15 +13,17 @@ from prefect.states import State
 
 from ascflow import contracts
 from ascflow.errors import OperatorError
+from ascflow.pipeline.credentials import CredentialsRejected
 from ascflow.pipeline.request import OnboardingRequest
 from ascflow.pipeline.summary import RunSummary, failure_markdown
+from ascflow.pipeline.teardown import ReceiptSummary
 from ascflow.pipeline.waiting import CredentialsArrived, Waiting, explain_credentials_wait
 from flows.steps import StepRunner
 from flows.waiting import suspend_until_resumed, waits_of_this_run
 from tasks.credentials import destroy
 from tasks.locking import one_run_per_app
-from tasks.run import artifact_key, publish_summary, record_run_end, record_run_start
-from tasks.support import run_id
+from tasks.run import artifact_key, record_run_end, record_run_start
+from tasks.support import context, run_id
 
 
 @flow(name=contracts.ONBOARD_FLOW, persist_result=True, log_prints=False)
@@ -51,7 +53,12 @@ def await_credentials(request: OnboardingRequest) -> str:
 
 def record_summary(summary: RunSummary) -> None:
     summary.waits = [f"{w.kind}, since {w.since:%Y-%m-%d %H:%M:%S} UTC" for w in waits_of_this_run()]
-    publish_summary(summary)
+    # Made by the flow, not a task, so the artifact belongs to the flow run (the Artifacts tab names it).
+    create_markdown_artifact(
+        markdown=summary.markdown(),
+        key=artifact_key(summary.tenant, summary.bundle_id),
+        description=f"Onboarding of {summary.bundle_id} for {summary.tenant}",
+    )
     record_run_end(summary.tenant, "success")
 
 
@@ -62,10 +69,22 @@ def record_failure(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -
     error = _error(state)
     record_run_end.fn(request.tenant, "failure", error_code=_error_code(error))
     create_markdown_artifact(
-        markdown=failure_markdown(request.tenant, request.bundle_id, request.version, error),
+        markdown=failure_markdown(
+            request.tenant, request.bundle_id, request.version, error, _receipt(request, error)
+        ),
         key=artifact_key(request.tenant, request.bundle_id),
         description=f"Failed onboarding of {request.bundle_id} for {request.tenant}",
     )
+
+
+def _receipt(request: OnboardingRequest, error: BaseException | None) -> ReceiptSummary | None:
+    """The key's deletion receipt if the run destroyed it (or someone did since): what the summary must say."""
+    if isinstance(error, CredentialsRejected):
+        return error.receipt
+    if request.custody_id is None:
+        return None
+    receipt = context(request.tenant).custody.receipt(request.custody_id)
+    return ReceiptSummary.of(receipt) if receipt is not None else None
 
 
 def _error(state: State[Any]) -> BaseException | None:

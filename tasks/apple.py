@@ -11,6 +11,7 @@ from prefect.cache_policies import DEFAULT
 
 from ascflow.pipeline.job import Job, Step
 from ascflow.pipeline.steps import StepDef, step_named
+from ascflow.pipeline.steps import run_step as run_defined_step
 from tasks.locking import exclusive
 from tasks.support import KEY_HANDLING, context, measured, transient_failure
 
@@ -34,7 +35,7 @@ def run_step(step: str, job: Job, attempt: int) -> Step[Any]:
     ctx = context(job.request.tenant)
     lock = exclusive(definition.exclusive(job.request)) if definition.exclusive else nullcontext()
     with lock:
-        return measured(ctx, lambda: definition.run(ctx, job))
+        return measured(ctx, lambda: run_defined_step(definition, ctx, job))
 
 
 def step_task(definition: StepDef) -> Task[..., Step[Any]]:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from prefect import task
-from prefect.artifacts import create_markdown_artifact
 
 from ascflow.audit import Action
 from ascflow.audit.events import Outcome
-from ascflow.pipeline.summary import RunSummary
 from tasks.support import context
 
 
@@ -29,15 +27,6 @@ def record_run_end(tenant: str, outcome: Outcome, error_code: str | None = None)
 def seal_audit_trail() -> int:
     """A signed checkpoint on every sweep, busy or idle: a gap in the trail's checkpoints is itself a signal."""
     return context("ascflow").audit.checkpoint(reason="schedule").size
-
-
-@task(name="publish-summary")
-def publish_summary(summary: RunSummary) -> None:
-    create_markdown_artifact(
-        markdown=summary.markdown(),
-        key=artifact_key(summary.tenant, summary.bundle_id),
-        description=f"Onboarding of {summary.bundle_id} for {summary.tenant}",
-    )
 
 
 def artifact_key(tenant: str, bundle_id: str) -> str:

@@ -24,7 +24,7 @@ from ascflow.connect.actions.common import ActionFailed
 from ascflow.connect.retry import RetryPolicy
 from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.job import Job, StepResult, Wait
-from ascflow.pipeline.teardown import destroy_credentials
+from ascflow.pipeline.teardown import ReceiptSummary, destroy_credentials
 from ascflow.pipeline.waiting import explain_access_wait
 
 Verdict = Literal["works", "invalid_key", "role_too_low", "agreements_missing", "not_active_yet"]
@@ -59,7 +59,11 @@ REJECTED: dict[Verdict, str] = {
 
 
 class CredentialsRejected(ActionFailed):
-    """Apple will never accept this key for onboarding; it was destroyed at once."""
+    """Apple will never accept this key for onboarding; it was destroyed at once (the receipt says so)."""
+
+    def __init__(self, what: str, *, next_step: str, receipt: ReceiptSummary) -> None:
+        self.receipt = receipt
+        super().__init__(what, next_step=next_step)
 
 
 class AccessNotGranted(ActionFailed):
@@ -126,18 +130,25 @@ def validate_credentials(ctx: StepContext, job: Job) -> CredentialCheck | Wait:
     if check.verdict == "works":
         return check
     if not check.pending:
-        destroy_credentials(ctx, job.custody_id)
-        raise CredentialsRejected(REJECTED[check.verdict], next_step=check.next_step)
+        receipt = destroy_credentials(ctx, job.custody_id)
+        raise CredentialsRejected(REJECTED[check.verdict], next_step=check.next_step, receipt=receipt)
+    return access_wait(job, check.verdict)
+
+
+def access_wait(job: Job, verdict: Verdict) -> Wait:
+    """Wait for Apple to accept the key again, up to the request's limit counted from this step's first wait."""
     first_wait = job.waited_since or datetime.now(UTC)
-    remaining = first_wait.timestamp() + request.access_wait_hours * 3600 - time.time()
+    hours = job.request.access_wait_hours
+    remaining = first_wait.timestamp() + hours * 3600 - time.time()
     if remaining <= 0:
         raise AccessNotGranted(
-            f"Apple still refuses the key ({check.verdict}) after {request.access_wait_hours:g} hours.",
-            next_step=check.next_step + " Then start a new run (the key stays in custody until it expires).",
+            f"Apple still refuses the key ({verdict}) after {hours:g} hours.",
+            next_step=WHAT_TO_DO[verdict]
+            + " Then start a new run (the key stays in custody until it expires).",
         )
     return Wait(
         kind="access",
-        description=explain_access_wait(check.verdict, check.next_step),
+        description=explain_access_wait(verdict, WHAT_TO_DO[verdict]),
         timeout_seconds=math.ceil(remaining),
     )
 

@@ -67,6 +67,10 @@ class Job(BaseModel):
         default=None, description="When this step's first wait began: a resumed run's limits count from it."
     )
 
+    def optional(self, step: str, kind: type[R]) -> R | None:
+        """The result of an earlier step that may not have run for this request (its `applies` said no)."""
+        return self.get(step, kind) if step in self.results else None
+
     def get(self, step: str, kind: type[R]) -> R:
         """The result of an earlier step this one declared it needs."""
         found = self.results.get(step)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ascflow.connect import UserRole
 from ascflow.connect.actions.team import Invitee as AppleInvitee
 from ascflow.connect.models import AppStoreReviewDetailAttributes
 from ascflow.contracts import CUSTODY_ID_PATTERN
+from ascflow.listing import ListingSource
 
 TENANT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 BUNDLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.-]{0,154}$"
@@ -102,19 +103,34 @@ class OnboardingRequest(BaseModel):
     platform: Literal["IOS"] = Field(default="IOS", title="Platform")
     version: str = Field(pattern=r"^\d+(\.\d+){0,2}$", title="Version", description="e.g. 1.2.0")
     build: BuildSource
+    listing: ListingSource | None = Field(
+        default=None,
+        title="Store listing",
+        description="The app's listing file (path or s3:// URL) or the listing inline: texts, screenshots, "
+        "category, age rating, price, availability, review contact, release. Required for a first release.",
+    )
     whats_new: dict[Locale, WhatsNew] = Field(
         default_factory=dict,
         title="What's New, per locale",
-        description='Required by Apple for every update, e.g. {"en-US": "Bug fixes."}.',
+        description='Without a listing: required by Apple for every update, e.g. {"en-US": "Bug fixes."}. '
+        "With a listing, What's New is the listing's.",
     )
-    review_contact: ReviewContact
+    review_contact: ReviewContact | None = Field(
+        default=None,
+        title="App Review contact",
+        description="Without a listing: who Apple's reviewer contacts. With a listing, the listing's.",
+    )
     invitees: list[Invitee] = Field(default_factory=list, max_length=50, title="Team to invite")
     uses_non_exempt_encryption: bool = Field(
         default=False,
         title="Uses non-exempt encryption",
         description="The export-compliance answer for the build.",
     )
-    release_type: Literal["MANUAL", "AFTER_APPROVAL"] = Field(default="AFTER_APPROVAL", title="Release")
+    release_type: Literal["MANUAL", "AFTER_APPROVAL"] | None = Field(
+        default=None,
+        title="Release",
+        description="Without a listing: MANUAL or AFTER_APPROVAL (the default). With a listing, the listing's.",
+    )
     destroy_credentials: Literal["after_submission", "after_review"] = Field(
         default="after_review",
         title="Destroy the key",
@@ -127,6 +143,30 @@ class OnboardingRequest(BaseModel):
         title="Wait for Apple access (hours)",
         description="How long to wait for a key that Apple has not activated yet before giving up.",
     )
+
+    @model_validator(mode="after")
+    def _one_source_each(self) -> OnboardingRequest:
+        # The listing, when given, is the one place for these; two places could disagree.
+        if self.listing is not None:
+            given = [
+                name
+                for name, value in (
+                    ("whats_new", self.whats_new),
+                    ("review_contact", self.review_contact),
+                    ("release_type", self.release_type),
+                )
+                if value
+            ]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)}: given in the request and the listing; with a listing, give them "
+                    "in the listing file only"
+                )
+        elif self.review_contact is None:
+            raise ValueError(
+                "review_contact: required without a listing (Apple's reviewer must reach someone)"
+            )
+        return self
 
     @property
     def concurrency_key(self) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from ascflow.audit import Action
 from ascflow.connect import Platform
 from ascflow.connect.actions.review import ensure_review_submission_submitted, review_state
+from ascflow.connect.errors import Conflict
 from ascflow.pipeline.build import BuildResult
 from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.job import Job, ResourceRow, StepResult, Wait, made
+from ascflow.pipeline.refusals import SubmissionRefused, explain_app_privacy_wait, refusals_of
 from ascflow.pipeline.version import VersionResult
 from ascflow.pipeline.waiting import explain_review_wait
 
@@ -38,13 +40,26 @@ class ReviewStatus(StepResult):
         return self.state
 
 
-def submit_for_review(ctx: StepContext, job: Job) -> SubmissionResult:
+def submit_for_review(ctx: StepContext, job: Job) -> SubmissionResult | Wait:
+    """Submit once. Apple's refusal names every missing item: App Privacy (which only a person can answer in
+    App Store Connect) makes the run wait; anything else stops it with each item and its fix."""
     app_id = job.get("upload-build", BuildResult).app_id
     version_id = job.get("prepare-version", VersionResult).version_id
     with ctx.apple(job.custody_id) as client:
-        submitted = ensure_review_submission_submitted(
-            client, app_id=app_id, version_id=version_id, platform=Platform(job.request.platform)
-        )
+        try:
+            submitted = ensure_review_submission_submitted(
+                client, app_id=app_id, version_id=version_id, platform=Platform(job.request.platform)
+            )
+        except Conflict as conflict:
+            refusals = refusals_of(conflict)
+            if refusals is None:
+                raise
+            if refusals and all(r.app_privacy for r in refusals):
+                return Wait(
+                    kind="app-privacy",
+                    description=explain_app_privacy_wait(app_id, [i.email for i in job.request.invitees]),
+                )
+            raise SubmissionRefused(refusals) from conflict
         submission = submitted.resource
         ctx.record(Action.REVIEW_SUBMITTED, "success", apple_type="reviewSubmissions", apple_id=submission.id)
     return SubmissionResult(

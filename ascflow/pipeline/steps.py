@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ascflow.audit import Action
+from ascflow.connect import AgreementsMissing
 from ascflow.pipeline.build import prepare_build
 from ascflow.pipeline.context import StepContext
-from ascflow.pipeline.credentials import validate_credentials
+from ascflow.pipeline.credentials import access_wait, validate_credentials
 from ascflow.pipeline.job import Job, StepResult, Wait
+from ascflow.pipeline.listing import check_listing
 from ascflow.pipeline.request import OnboardingRequest
 from ascflow.pipeline.review import await_review, submit_for_review
 from ascflow.pipeline.signing import ensure_signing
@@ -53,12 +56,18 @@ class StepDef:
     background: bool = False
 
 
+def has_listing(request: OnboardingRequest) -> bool:
+    return request.listing is not None
+
+
 STEPS: tuple[StepDef, ...] = (
+    # Read afresh on every pass: an operator who fixed the file and retried the run gets the fixed listing.
+    StepDef("check-listing", "check listing", check_listing, applies=has_listing, keeps_result=False),
     StepDef("validate-credentials", "validate credentials", validate_credentials, keeps_result=False),
     StepDef("ensure-signing", "ensure signing", ensure_signing, exclusive=one_certificate_maker),
     StepDef("invite-team", "invite team", invite_team, background=True),
     StepDef("upload-build", "upload build", prepare_build),
-    StepDef("prepare-version", "prepare version", prepare_version, needs=("upload-build",)),
+    StepDef("prepare-version", "prepare version", prepare_version, needs=("upload-build", "check-listing")),
     StepDef(
         "submit-for-review", "submit for review", submit_for_review, needs=("upload-build", "prepare-version")
     ),
@@ -71,6 +80,16 @@ STEPS: tuple[StepDef, ...] = (
         keeps_result=False,
     ),
 )
+
+
+def run_step(step: StepDef, ctx: StepContext, job: Job) -> StepResult | Wait:
+    """A step as a run runs it. Apple's agreements can lapse at any step (Apple publishes new ones at any time):
+    that waits exactly like a key refused at the start, until the Account Holder has accepted them."""
+    try:
+        return step.run(ctx, job)
+    except AgreementsMissing as missing:
+        ctx.record(Action.ACCESS_WAITING, "denied", custody_id=job.custody_id, error_code=missing.code)
+        return access_wait(job, "agreements_missing")
 
 
 def step_named(name: str) -> StepDef:

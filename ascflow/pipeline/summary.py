@@ -52,34 +52,49 @@ class RunSummary(BaseModel):
             for _, s in self._in_order()
             for row in s.result.resources()
         ]
-        lines += ["", "## Credentials", ""]
-        if self.receipt:
-            r = self.receipt
-            lines += [
-                f"Destroyed at {r.destroyed_at:%Y-%m-%d %H:%M:%S} UTC: key `{r.key_id}` (fingerprint "
-                f"`{r.key_fingerprint[:16]}…`), {r.removed} cop{'y' if r.removed == 1 else 'ies'} removed and "
-                f"verified absent; signed receipt for custody `{r.custody_id}`, audit position "
-                f"{r.audit_seq} (`{r.audit_hash[:16]}…`).",
-                "",
-                f"**Tell the customer:** {r.next_step}",
-            ]
-        else:
-            lines.append("Still in custody (see the run's state); the cleanup sweep destroys it at expiry.")
+        lines += ["", *credentials_markdown(self.receipt)]
         return "\n".join(lines) + "\n"
 
 
-def failure_markdown(tenant: str, bundle_id: str, version: str, error: BaseException | None) -> str:
-    """What the operator reads when a run fails: what went wrong, what to do, and where the key is."""
+def credentials_markdown(receipt: ReceiptSummary | None) -> list[str]:
+    """Where the customer's key is, from its deletion receipt if there is one."""
+    lines = ["## Credentials", ""]
+    if receipt is None:
+        return [
+            *lines,
+            "The customer's key stays in custody until it expires, so the run can be retried once the cause is "
+            "fixed; a retry creates nothing twice at Apple. The credential-cleanup deployment destroys it at "
+            "expiry, and destroy-credentials destroys it now.",
+        ]
+    r = receipt
+    return [
+        *lines,
+        f"Destroyed at {r.destroyed_at:%Y-%m-%d %H:%M:%S} UTC: key `{r.key_id}` (fingerprint "
+        f"`{r.key_fingerprint[:16]}…`), {r.removed} cop{'y' if r.removed == 1 else 'ies'} removed and "
+        f"verified absent; signed receipt for custody `{r.custody_id}`, audit position "
+        f"{r.audit_seq} (`{r.audit_hash[:16]}…`).",
+        "",
+        f"**Tell the customer:** {r.next_step}",
+    ]
+
+
+def failure_markdown(
+    tenant: str, bundle_id: str, version: str, error: BaseException | None, receipt: ReceiptSummary | None
+) -> str:
+    """What the operator reads when a run fails: what went wrong, what to do, and where the key is (destroyed,
+    with its receipt, or still in custody: from what happened, never assumed)."""
     if isinstance(error, errors.OperatorError):
         what, next_step = error.what, error.next_step
     else:
         what = str(error).splitlines()[0] if error and str(error) else "The run failed."
         next_step = "Read the run's logs for the failing step, fix it, and retry."
-    return (
-        f"# {bundle_id} {version} for {tenant}: failed\n\n"
-        f"**What happened:** {what}\n\n"
-        f"**Next step:** {next_step}\n\n"
-        "The customer's key stays in custody until it expires, so the run can be retried once the cause is fixed; "
-        "a retry creates nothing twice at Apple. The credential-cleanup deployment destroys it at expiry, and "
-        "destroy-credentials destroys it now.\n"
-    )
+    lines = [
+        f"# {bundle_id} {version} for {tenant}: failed",
+        "",
+        f"**What happened:** {what}",
+        "",
+        f"**Next step:** {next_step}",
+        "",
+        *credentials_markdown(receipt),
+    ]
+    return "\n".join(lines) + "\n"

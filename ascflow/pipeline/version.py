@@ -6,15 +6,23 @@ from pydantic import Field
 
 from ascflow.audit import Action
 from ascflow.connect import Platform
-from ascflow.connect.actions.release import ensure_localizations, ensure_review_details, ensure_version
+from ascflow.connect.actions.release import (
+    ensure_localizations,
+    ensure_review_details,
+    ensure_version,
+    is_first_version,
+)
+from ascflow.connect.models import AppStoreReviewDetailAttributes
 from ascflow.pipeline.build import BuildResult
 from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.job import Job, ResourceRow, StepResult, made
+from ascflow.pipeline.listing import ListingChecked, review_details_of
 
 
 class VersionResult(StepResult):
     version_id: str
     version_created: bool
+    first_version: bool = False
     changes: list[str] = Field(default_factory=list)
     localizations_changed: int
     review_detail_id: str
@@ -27,25 +35,44 @@ class VersionResult(StepResult):
 
 
 def prepare_version(ctx: StepContext, job: Job) -> VersionResult:
+    """The editable version with the build. Without a listing this step also writes What's New (an update only:
+    Apple refuses it on a first version) and the request's review contact; with one, the listing steps do."""
     request = job.request
     build = job.get("upload-build", BuildResult)
+    checked = job.optional("check-listing", ListingChecked)
+    platform = Platform(request.platform)
     with ctx.apple(job.custody_id) as client:
         version = ensure_version(
             client,
             app_id=build.app_id,
             version_string=request.version,
             build_id=build.build_id,
-            platform=Platform(request.platform),
-            release_type=request.release_type,
+            platform=platform,
+            release_type=None if checked else (request.release_type or "AFTER_APPROVAL"),
         )
         version_id = version.resource.id
-        localizations = ensure_localizations(client, version_id, request.whats_new)
-        detail = ensure_review_details(client, version_id, request.review_contact.apple())
+        first = is_first_version(client, app_id=build.app_id, version_id=version_id, platform=platform)
+        changes = list(version.changes)
+        changed = 0
+        if checked is None and request.whats_new and first:
+            changes.append("What's New not sent: Apple refuses it on an app's first version")
+        elif checked is None:
+            localizations = ensure_localizations(client, version_id, request.whats_new)
+            changed = sum(1 for loc in localizations if loc.created or loc.updated)
+        contact = review_details_of(checked.listing) if checked else _request_contact(job)
+        detail = ensure_review_details(client, version_id, contact)
         ctx.record(Action.VERSION_PREPARED, "success", apple_type="appStoreVersions", apple_id=version_id)
     return VersionResult(
         version_id=version_id,
         version_created=version.created,
-        changes=list(version.changes),
-        localizations_changed=sum(1 for loc in localizations if loc.created or loc.updated),
+        first_version=first,
+        changes=changes,
+        localizations_changed=changed,
         review_detail_id=detail.resource.id,
     )
+
+
+def _request_contact(job: Job) -> AppStoreReviewDetailAttributes:
+    if job.request.review_contact is None:
+        raise LookupError("a request without a listing has a review contact (the request model says so)")
+    return job.request.review_contact.apple()

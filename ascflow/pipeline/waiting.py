@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from ascflow.contracts import CUSTODY_ID_PATTERN
 from ascflow.pipeline.request import OnboardingRequest
 
-WaitKind = Literal["credentials", "access", "review"]
+WaitKind = Literal["credentials", "access", "review", "app-privacy"]
 
 
 class Waiting(BaseModel):

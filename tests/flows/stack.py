@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 from prefect.client.schemas.objects import FlowRun, StateType
 from pydantic import SecretStr
 
@@ -36,6 +37,7 @@ APPS = {
     "deploy": "com.example.flows.deploy",
     "review": "com.example.flows.review",
     "steps": "com.example.flows.steps",
+    "agreements": "com.example.flows.agreements",
 }
 E2E_TENANT = "e2e-games"
 E2E_BUNDLE_ID = APPS["e2e"]
@@ -169,6 +171,14 @@ class FlowStack:
 
     def state_history(self, run_id: UUID) -> list[str]:
         return state_history(self.prefect, run_id)
+
+    def summary_artifacts(self, run_id: UUID) -> list[str]:
+        """The markdown of every artifact attached to the run (the summary, or the failure summary)."""
+        with self.prefect.client() as client:
+            artifacts = client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+            )
+        return [str(a.data) for a in artifacts if a.type == "markdown"]
 
     # Apple's side
 

@@ -57,6 +57,11 @@ def test_a_key_at_the_certificate_limit_fails_with_the_operators_next_step(flow_
         assert "Ask the customer which of these certificates may be revoked" in text, text
     assert sorted(after) == sorted(blocking)
     assert not [r for r in log if r.method == "DELETE" and r.path.startswith("/v1/certificates")]
+    # Nobody was e-mailed an invitation to a run that stopped before it could publish anything.
+    assert not [r for r in log if r.method == "POST" and r.path == "/v1/userInvitations"]
+    (summary,) = flow_stack.summary_artifacts(UUID(outcome["flow_run_id"]))
+    assert "stays in custody until it expires" in summary, summary
+    assert "Destroyed at" not in summary
     assert custody_id in {r.id for r in flow_stack.custody.list() if r.kind == "api_key"}
     assert flow_stack.custody.receipt(custody_id) is None
 
@@ -83,6 +88,12 @@ def test_an_invalid_key_fails_fast_and_is_destroyed(flow_stack: FlowStack) -> No
     receipt = flow_stack.custody.receipt(custody_id)
     assert receipt is not None
     assert receipt.verify(flow_stack.custody.receipt_public_key)
+    # The failure summary says what happened to the key: destroyed, with its receipt and the reminder.
+    (summary,) = flow_stack.summary_artifacts(run_id)
+    assert "stays in custody" not in summary, summary
+    assert f"signed receipt for custody `{custody_id}`" in summary, summary
+    assert receipt.next_step in summary
+    assert "Revoke" in receipt.next_step
     validated = [
         e
         for e in flow_stack.audit.events(INVALID_TENANT)

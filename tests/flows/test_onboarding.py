@@ -123,6 +123,8 @@ def test_the_audit_trail_verifies_and_the_summary_artifact_is_published(
     assert len(summaries) == 1, [a.key for a in artifacts]
     text = str(summaries[0].data)
     assert summaries[0].type == "markdown"
+    # The flow run's own artifact (the UI's Artifacts tab names its flow run), not a task run's.
+    assert (summaries[0].flow_run_id, summaries[0].task_run_id) == (e2e.run_id, None)
     assert f"# {BUNDLE_ID} {NEW_VERSION} for {TENANT}" in text
     assert held_certificate(flow_stack, flow_stack.apple_state()) in text
     assert f"signed receipt for custody `{e2e.custody_id}`" in text

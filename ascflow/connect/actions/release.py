@@ -13,6 +13,7 @@ from ascflow.connect.models import (
     AppStoreReviewDetailAttributes,
     AppStoreVersion,
     AppStoreVersionLocalization,
+    AppVersionState,
     Platform,
 )
 from ascflow.connect.resources.versions import ReleaseType
@@ -20,6 +21,28 @@ from ascflow.connect.resources.versions import ReleaseType
 
 class VersionNotEditable(ActionFailed):
     """The version is already with Apple's review with another build, so it cannot be changed now."""
+
+
+# A version in one of these states passed App Review once: an app that has one is past its first release, so
+# Apple requires What's New on its next version, and refuses it on the first (GUESS on ACCEPTED: approved).
+RELEASED_VERSION_STATES = frozenset(
+    {
+        AppVersionState.ACCEPTED,
+        AppVersionState.PENDING_APPLE_RELEASE,
+        AppVersionState.PENDING_DEVELOPER_RELEASE,
+        AppVersionState.PROCESSING_FOR_DISTRIBUTION,
+        AppVersionState.READY_FOR_DISTRIBUTION,
+        AppVersionState.REPLACED_WITH_NEW_VERSION,
+    }
+)
+
+
+def is_first_version(client: AppStoreConnect, *, app_id: str, version_id: str, platform: Platform) -> bool:
+    """From Apple's state, not a flag: no other version of the app on this platform ever passed review."""
+    return not any(
+        v.id != version_id and v.attributes.app_version_state in RELEASED_VERSION_STATES
+        for v in client.versions.list_for_app(app_id=app_id, platform=platform)
+    )
 
 
 def ensure_version(
