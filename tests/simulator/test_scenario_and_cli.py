@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from ascflow.simulator.scenario import Scenario, ScenarioError
+from ascflow.simulator.seeding import build_team
 from tests.fixtures.keys import make_customer_key
 from tests.fixtures.simulator import make_token
 
@@ -130,3 +131,15 @@ def test_ascflow_simulator_refuses_a_bad_scenario(tmp_path: Path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 2
     assert "review_outcome" in result.stderr
+
+
+def test_the_readme_scenario_example_loads_and_seeds(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "ascflow" / "simulator" / "README.md").read_text()
+    example = readme.split("## The scenario file", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    (tmp_path / "AuthKey_2X9R4HXF34.p8").write_text(make_customer_key().p8)
+    (tmp_path / "team.yaml").write_text(example)
+    team = build_team(Scenario.load(tmp_path / "team.yaml"))
+    versions = {v.attributes["versionString"]: v for v in team.all("appStoreVersions")}
+    assert versions["1.1"].attributes["copyright"] == versions["1.0"].attributes["copyright"]
+    assert [b.attributes["version"] for b in team.all("builds")] == ["10"]
+    assert [s.attributes["state"] for s in team.all("reviewSubmissions")] == ["WAITING_FOR_REVIEW"]
