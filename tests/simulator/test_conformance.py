@@ -49,13 +49,20 @@ def query_parameter(template: str, name: str) -> dict[str, Any] | None:
     return None
 
 
+def api_prefix(type_: str) -> str:
+    """`/v1`, or the later version under which alone the spec has the type's paths (`/v2/appAvailabilities`)."""
+    return next(
+        (v for v in ("/v1", "/v2", "/v3") if f"{v}/{type_}" in PATHS or f"{v}/{type_}/{{id}}" in PATHS), "/v1"
+    )
+
+
 def expected_links(type_: str, id_: str, relationship: str, base_url: str) -> dict[str, str]:
     """The links Apple's spec gives a relationship a path for."""
-    links = {}
-    if f"/v1/{type_}/{{id}}/relationships/{relationship}" in PATHS:
-        links["self"] = f"{base_url}/v1/{type_}/{id_}/relationships/{relationship}"
-    if "get" in PATHS.get(f"/v1/{type_}/{{id}}/{relationship}", {}):
-        links["related"] = f"{base_url}/v1/{type_}/{id_}/{relationship}"
+    prefix, links = api_prefix(type_), {}
+    if f"{prefix}/{type_}/{{id}}/relationships/{relationship}" in PATHS:
+        links["self"] = f"{base_url}{prefix}/{type_}/{id_}/relationships/{relationship}"
+    if "get" in PATHS.get(f"{prefix}/{type_}/{{id}}/{relationship}", {}):
+        links["related"] = f"{base_url}{prefix}/{type_}/{id_}/{relationship}"
     return links
 
 
@@ -138,9 +145,9 @@ def renderings(sim: RunningSimulator, type_: str) -> Iterator[Rendered]:
     state = sim.control.state()
     ids = [r["id"] for r in state.get(type_, [])]
     assert ids, f"no {type_} after seeding: seed one in test_conformance.seed() (or the scenario)"
-    single = f"/v1/{type_}/{{id}}"
+    single = f"{api_prefix(type_)}/{type_}/{{id}}"
     if single in served_reads():
-        path = f"/v1/{type_}/{ids[0]}"
+        path = f"{api_prefix(type_)}/{type_}/{ids[0]}"
         yield Rendered(api.get(path).json()["data"], path, single, resource_schema(single))
         return
     for template in served_reads():
@@ -159,7 +166,7 @@ def renderings(sim: RunningSimulator, type_: str) -> Iterator[Rendered]:
 
 def _schema_of(type_: str) -> str | None:
     """The type's resource schema: what its own GET answers with, else the one schema of that type."""
-    single = f"/v1/{type_}/{{id}}"
+    single = f"{api_prefix(type_)}/{type_}/{{id}}"
     if "get" in PATHS.get(single, {}):
         return resource_schema(single)
     names = [
@@ -191,7 +198,7 @@ def check_resource(rendered: Rendered, base_url: str) -> None:
     assert set(shown) <= set(declared), (
         f"{type_}: relationships the spec does not declare: {set(shown) - set(declared)}"
     )
-    assert resource["links"] == {"self": f"{base_url}/v1/{type_}/{resource['id']}"}
+    assert resource["links"] == {"self": f"{base_url}{api_prefix(type_)}/{type_}/{resource['id']}"}
 
 
 @pytest.mark.parametrize("type_", SIMULATED_TYPES)
@@ -232,6 +239,19 @@ def linkage_ids(entry: Mapping[str, Any]) -> list[str]:
     return [ref["id"] for ref in (data if isinstance(data, list) else [data] if data else [])]
 
 
+def related_ids(api: Any, path: str, entry: Mapping[str, Any]) -> list[str]:
+    """Every id a related read answers (following `links.next`); the linkage itself where it is not served."""
+    ids: list[str] = []
+    url: str | None = path
+    while url:
+        answer = api.get(url)
+        if answer.status_code != 200:
+            return linkage_ids(entry)
+        ids += linkage_ids(answer.json())
+        url = answer.json().get("links", {}).get("next")
+    return ids
+
+
 @pytest.mark.parametrize("type_", SIMULATED_TYPES)
 def test_include_adds_linkage_and_full_included_resources(seeded: RunningSimulator, type_: str) -> None:
     """Every relationship the operation lets a client include carries linkage that agrees with its related
@@ -255,10 +275,9 @@ def test_include_adds_linkage_and_full_included_resources(seeded: RunningSimulat
             if "data" not in declared[name]["properties"]:
                 assert "data" not in entry, f"{type_}.{name}: the spec gives it no linkage"
                 continue
-            related = f"/v1/{type_}/{resource['id']}/{name}"
-            if "get" in PATHS.get(f"/v1/{type_}/{{id}}/{name}", {}):
-                answer = api.get(related)
-                expected = linkage_ids(answer.json()) if answer.status_code == 200 else linkage_ids(entry)
+            related = f"{api_prefix(type_)}/{type_}/{resource['id']}/{name}"
+            if "get" in PATHS.get(f"{api_prefix(type_)}/{type_}/{{id}}/{name}", {}):
+                expected = related_ids(api, related, entry)
             else:
                 stored = state[(type_, resource["id"])]["relationships"].get(name)
                 expected = stored if isinstance(stored, list) else [stored] if stored else []
@@ -287,7 +306,11 @@ def test_every_advertised_link_answers(seeded: RunningSimulator) -> None:
                     response = api.get(url)
                     answers[response.status_code] = answers.get(response.status_code, 0) + 1
                     where = f"{type_}.{name} {kind} {url}: {response.status_code} {response.text[:300]}"
-                    template = f"/v1/{type_}/{{id}}/" + ("relationships/" if kind == "self" else "") + name
+                    template = (
+                        f"{api_prefix(type_)}/{type_}/{{id}}/"
+                        + ("relationships/" if kind == "self" else "")
+                        + name
+                    )
                     related_type = _related_type(rendered.schema, name)
                     if response.status_code == 405:
                         assert "get" not in PATHS[template], where
@@ -307,7 +330,7 @@ def _related_type(schema: str, relationship: str) -> str | None:
     )
     if data is None:
         type_ = SPEC.schema(schema)["properties"]["type"]["enum"][0]
-        template = f"/v1/{type_}/{{id}}/{relationship}"
+        template = f"{api_prefix(type_)}/{type_}/{{id}}/{relationship}"
         content = (
             PATHS.get(template, {}).get("get", {}).get("responses", {}).get("200", {}).get("content", {})
         )
