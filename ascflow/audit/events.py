@@ -98,6 +98,7 @@ class Action(StrEnum):
     BUILD_UPLOADED = "build.uploaded"
     BUILD_PROCESSED = "build.processed"
     VERSION_PREPARED = "version.prepared"
+    VERSION_RENAMED = "version.renamed"
     REVIEW_SUBMITTED = "review.submitted"
     REVIEW_OUTCOME = "review.outcome"
     RUN_STARTED = "run.started"

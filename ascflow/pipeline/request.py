@@ -47,10 +47,17 @@ class Invitee(BaseModel):
         title="Provisioning allowed",
         description="Access to certificates, identifiers and profiles.",
     )
+    add_missing_roles: bool = Field(
+        default=False,
+        title="Add missing roles to a member",
+        description="If the person is already in the customer's team without some of these roles, add them "
+        "(no role is ever taken away). Otherwise the summary reports the roles they have.",
+    )
 
     def apple(self) -> AppleInvitee:
         """The invitation as the client sends it (the field names are the same; roles become Apple's enum)."""
-        return AppleInvitee(**self.model_dump(exclude={"roles"}), roles=[UserRole(r) for r in self.roles])
+        fields = self.model_dump(exclude={"roles", "add_missing_roles"})
+        return AppleInvitee(**fields, roles=[UserRole(r) for r in self.roles])
 
 
 class BuildSource(BaseModel):
@@ -121,6 +128,12 @@ class OnboardingRequest(BaseModel):
         description="Without a listing: who Apple's reviewer contacts. With a listing, the listing's.",
     )
     invitees: list[Invitee] = Field(default_factory=list, max_length=50, title="Team to invite")
+    editable_version: Literal["reuse", "stop"] = Field(
+        default="reuse",
+        title="The customer's own editable version",
+        description="If the app already has an editable version with another version string: reuse it (it is "
+        "renamed, and the summary and audit trail say so) or stop before changing it.",
+    )
     uses_non_exempt_encryption: bool = Field(
         default=False,
         title="Uses non-exempt encryption",

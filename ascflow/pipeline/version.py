@@ -49,8 +49,11 @@ def prepare_version(ctx: StepContext, job: Job) -> VersionResult:
             build_id=build.build_id,
             platform=platform,
             release_type=None if checked else (request.release_type or "AFTER_APPROVAL"),
+            rename=request.editable_version == "reuse",
         )
         version_id = version.resource.id
+        if any(change.startswith("renamed") for change in version.changes):
+            ctx.record(Action.VERSION_RENAMED, "success", apple_type="appStoreVersions", apple_id=version_id)
         first = is_first_version(client, app_id=build.app_id, version_id=version_id, platform=platform)
         changes = list(version.changes)
         changed = 0

@@ -233,9 +233,14 @@ def test_an_editable_version_is_reused_and_renamed(make_apple: Callable[..., App
         ]
     )
     app_id, build_id = prepared(apple, ipa)
+    with pytest.raises(VersionNotEditable) as stopped:
+        ensure_version(apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id, rename=False)
+    assert "editable version is 0.9.9, not 1.0.0" in stopped.value.what
+    strings = sorted(v["attributes"]["versionString"] for v in apple.control.state()["appStoreVersions"])
+    assert strings == ["0.9.0", "0.9.9"]
     ensured = ensure_version(apple.client, app_id=app_id, version_string="1.0.0", build_id=build_id)
     assert not ensured.created
-    assert "renamed the editable version" in ensured.changes[0]
+    assert ensured.changes[0] == "renamed the editable version 0.9.9 to 1.0.0"
     assert ensured.resource.attributes.version_string == "1.0.0"
     assert ensured.resource.attributes.app_version_state is AppVersionState.PREPARE_FOR_SUBMISSION
     assert apple.writes("POST", "/v1/appStoreVersions") == 0

@@ -79,3 +79,23 @@ def test_bad_invitee_input_is_refused_naming_the_field(kwargs: dict[str, object]
     values: dict[str, object] = {"email": "a@example.com", "first_name": "A", "last_name": "B"} | kwargs
     with pytest.raises(ValueError, match=field):
         Invitee(**values)  # type: ignore[arg-type]
+
+
+def test_a_member_lacking_a_requested_role_is_left_alone_or_given_only_the_missing_role(
+    make_apple: Callable[..., Apple],
+) -> None:
+    apple = make_apple(users=[PersonSpec(email="dev@example.com", roles=["DEVELOPER"])])
+    asked = Invitee("dev@example.com", "D", "Ev", roles=[UserRole.APP_MANAGER])
+    left = ensure_invitation(apple.client, asked)
+    assert (invitation_status(left), left.changes) == (InvitationStatus.ALREADY_USER, ())
+    assert apple.writes("PATCH", f"/v1/users/{left.resource.id}") == 0
+
+    added = ensure_invitation(apple.client, asked, add_roles=True)
+    assert added.changes == ("added role(s) APP_MANAGER",)
+    (user,) = [u for u in apple.control.state()["users"] if u["id"] == added.resource.id]
+    assert sorted(user["attributes"]["roles"]) == ["APP_MANAGER", "DEVELOPER"]
+
+    again = ensure_invitation(apple.client, asked, add_roles=True)
+    assert again.changes == ()
+    assert apple.writes("PATCH", f"/v1/users/{added.resource.id}") == 1
+    assert apple.writes("POST", "/v1/userInvitations") == 0

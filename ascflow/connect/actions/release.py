@@ -53,6 +53,7 @@ def ensure_version(
     build_id: str,
     platform: Platform = Platform.IOS,
     release_type: ReleaseType | None = None,
+    rename: bool = True,
 ) -> Ensured[AppStoreVersion]:
     """Reuse the platform's one editable version (renamed if needed) or create it; attach the build and set
     how it is released after approval. `changes` says in words what changed on a version that was there."""
@@ -95,6 +96,14 @@ def ensure_version(
     version_id = version.id
     changes: list[str] = []
     if version.attributes.version_string != version_string:
+        if not rename:
+            raise VersionNotEditable(
+                f"The app's editable version is {version.attributes.version_string}, not {version_string}; "
+                "it was left as it is.",
+                next_step=f"Ask the customer whether version {version.attributes.version_string} may become "
+                f"{version_string}; if so, run again with editable_version `reuse` (it renames it), or publish "
+                f"as {version.attributes.version_string}.",
+            )
         changes.append(
             f"renamed the editable version {version.attributes.version_string} to {version_string}"
         )

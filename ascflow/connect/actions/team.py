@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ascflow.connect.actions.common import Ensured, find_or_create
+from ascflow.connect.actions.common import Ensured, find_or_create, update_once
 from ascflow.connect.client import AppStoreConnect
 from ascflow.connect.models import User, UserInvitation, UserRole
 
@@ -47,13 +47,22 @@ def invitation_status(outcome: Ensured[User | UserInvitation]) -> InvitationStat
     return InvitationStatus.INVITED if outcome.created else InvitationStatus.ALREADY_INVITED
 
 
+def _member_roles(client: AppStoreConnect, email: str, member_id: str) -> list[str]:
+    return next(
+        (list(u.attributes.roles) for u in client.users.list(username=email) if u.id == member_id), []
+    )
+
+
 def _spellings(email: str) -> list[str]:
     # Apple IDs compare case-insensitively, but whether Apple's filters do is undocumented: ask for both.
     return list(dict.fromkeys([email, email.lower()]))
 
 
-def ensure_invitation(client: AppStoreConnect, invitee: Invitee) -> Ensured[User | UserInvitation]:
-    """The invitee as a member of the team (left as they are) or invited (once)."""
+def ensure_invitation(
+    client: AppStoreConnect, invitee: Invitee, *, add_roles: bool = False
+) -> Ensured[User | UserInvitation]:
+    """The invitee as a member of the team or invited (once). A member who lacks some of the requested roles is
+    left as they are, or with `add_roles` given the missing ones (never losing one they have)."""
     wanted = invitee.email.casefold()
     # Both filters may also match more than the exact address: compare on our side.
     member = next(
@@ -66,7 +75,17 @@ def ensure_invitation(client: AppStoreConnect, invitee: Invitee) -> Ensured[User
         None,
     )
     if member is not None:
-        return Ensured(member, created=False)
+        held = list(member.attributes.roles)
+        missing = [role.value for role in invitee.roles if role.value not in held]
+        if not (add_roles and missing):
+            return Ensured(member, created=False)
+        roles = held + missing
+        member_id = member.id
+        update_once(
+            lambda: client.users.set_roles(member_id, roles),
+            lambda: set(roles) <= set(_member_roles(client, invitee.email, member_id)),
+        )
+        return Ensured(member, created=False, changes=(f"added role(s) {', '.join(missing)}",))
 
     def find() -> UserInvitation | None:
         return next(

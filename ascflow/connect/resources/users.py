@@ -16,6 +16,10 @@ class Users(ResourceGroup):
     def list(self, *, username: str) -> list[User]:
         return parse_many(User, self._session.paginate("/v1/users", {"filter[username]": username}))
 
+    def set_roles(self, user_id: str, roles: Sequence[str]) -> None:
+        body = request_document("users", id_=user_id, attributes={"roles": list(roles)})
+        self._session.patch(f"/v1/users/{user_id}", body)
+
 
 class UserInvitations(ResourceGroup):
     def list(self, *, email: str) -> list[UserInvitation]:
