@@ -32,7 +32,7 @@ from ascflow.simulator.seeding import (
     seed_user,
     seed_version,
 )
-from ascflow.simulator.state import Team
+from ascflow.simulator.state import Resource, Team
 
 PREFIX = "/_simulator"
 
@@ -147,7 +147,7 @@ def _route(sim: Controlled, method: str, parts: list[str], payload: Any) -> tupl
 
 def _seed(team: Team, method: str, parts: list[str], payload: Any) -> tuple[int, Any] | None:
     """Apple-side state added mid-run, in the scenario file's format (see seeding.py)."""
-    created: Any = None
+    created: Resource
     match method, parts:
         case "POST", ["apps"]:
             created = seed_app(team, AppSpec.model_validate(payload))
@@ -168,7 +168,7 @@ def _seed(team: Team, method: str, parts: list[str], payload: Any) -> tuple[int,
     return 201, {"id": created.id}
 
 
-def _app(team: Team, app_id: str) -> Any:
+def _app(team: Team, app_id: str) -> Resource:
     app = team.get("apps", app_id)
     if app is None:
         raise KeyError(f"apps/{app_id}")
