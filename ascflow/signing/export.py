@@ -113,8 +113,9 @@ def export_to_s3(
             now=datetime.now(UTC),
         )
     except (BotoCoreError, ClientError) as exc:  # the bucket, the key policy or the network
+        reason = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
         raise ExportRefused(
-            f"Could not write s3://{location.bucket}/{key}: {type(exc).__name__}.",
+            f"Could not write s3://{location.bucket}/{key}: {reason or type(exc).__name__}.",
             next_step="Check that the bucket exists and that ascflow may write to it with the KMS key.",
         ) from None
     try:
