@@ -94,6 +94,11 @@ class Action(StrEnum):
     SIGNING_CERTIFICATE_ENSURED = "signing.certificate_ensured"
     SIGNING_PROFILE_ENSURED = "signing.profile_ensured"
     SIGNING_IDENTITY_EXPORTED = "signing.identity_exported"
+    # ascflow's own signing keys in custody, named apart from the customer's key (credentials.*).
+    SIGNING_KEY_DEPOSITED = "signing_key.deposited"
+    SIGNING_KEY_OPENED = "signing_key.opened"
+    SIGNING_KEY_DESTROYED = "signing_key.destroyed"
+    SIGNING_KEY_EXPIRED = "signing_key.expired"
     TEAM_INVITED = "team.invited"
     BUILD_UPLOADED = "build.uploaded"
     BUILD_PROCESSED = "build.processed"

@@ -41,7 +41,8 @@ class VerifyReport:
     def summary(self) -> str:
         if self.ok:
             return (
-                f"OK: {self.events} events, chain intact; {self.checkpoints} signed checkpoints cover "
+                f"OK: {self.events} event{'s' if self.events != 1 else ''}, chain intact; {self.checkpoints} "
+                f"signed checkpoint{'s' if self.checkpoints != 1 else ''} cover{'s' if self.checkpoints == 1 else ''} "
                 f"{self.sealed}; {self.unsealed} after the last checkpoint; "
                 f"head {self.head.seq}:{self.head.hash}"
             )

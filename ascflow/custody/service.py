@@ -47,6 +47,14 @@ from ascflow.custody.stores import Store
 
 SERVICE = Actor(kind="system", id="ascflow-custody")
 APPLE_TYPE: dict[RecordKind, str] = {"api_key": "apiKeys", "signing_identity": "certificates"}
+# ascflow's own signing keys are not the customer's key: a reader of the trail must never take the destruction
+# of a pending signing key for the customer's.
+SIGNING_KEY_ACTIONS = {
+    Action.CREDENTIALS_DEPOSITED: Action.SIGNING_KEY_DEPOSITED,
+    Action.CREDENTIALS_OPENED: Action.SIGNING_KEY_OPENED,
+    Action.CREDENTIALS_DESTROYED: Action.SIGNING_KEY_DESTROYED,
+    Action.CREDENTIALS_EXPIRED: Action.SIGNING_KEY_EXPIRED,
+}
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -374,6 +382,8 @@ class Custody:
         outcome: Outcome,
         error_code: str | None = None,
     ) -> AuditPosition:
+        if header.kind == "signing_identity":
+            action = SIGNING_KEY_ACTIONS.get(action, action)
         event = AuditEvent(
             actor=actor,
             action=action,
