@@ -136,7 +136,7 @@ class Simulator:
         if path.startswith(UPLOAD_PATH + "/"):
             status, text = self._upload_part(path, query, headers, body)
             answer: tuple[int, Json | str | None, dict[str, str]] = (status, text, {})
-        elif path == "/v1" or path.startswith("/v1/"):
+        elif path == "/v1" or path.startswith(("/v1/", "/v2/", "/v3/")):  # v2/v3: availability, price points
             answer = self._api(method, path, query, headers, body)
         else:
             error_status, document = Errors.path_error(path)

@@ -30,6 +30,20 @@ SIMULATED_TYPES = (
     "appStoreReviewDetails",
     "reviewSubmissions",
     "reviewSubmissionItems",
+    # the store listing (listing_state.py, routes/listing.py, screenshots.py, pricing.py)
+    "appInfos",
+    "appInfoLocalizations",
+    "ageRatingDeclarations",
+    "appCategories",
+    "appScreenshotSets",
+    "appScreenshots",
+    "appPricePoints",
+    "appPriceSchedules",
+    "appPrices",
+    "territories",
+    "appAvailabilities",
+    "territoryAvailabilities",
+    "appEncryptionDeclarations",
 )
 DEFAULT_LIMIT = 50
 

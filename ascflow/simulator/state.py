@@ -327,9 +327,7 @@ def add_version(
             for loc in team.related(previous, "appStoreVersionLocalizations")
         ]
     if localizations is None:
-        localizations = [
-            {"locale": app.attributes["primaryLocale"], "description": f"{app.attributes['name']}."}
-        ]
+        localizations = [{"locale": app.attributes["primaryLocale"]}]  # empty: the listing is the developer's
     for localization in localizations:
         team.add(
             Resource(

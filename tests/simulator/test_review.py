@@ -11,6 +11,7 @@ import pytest
 from tests.fixtures.ipa import ipa_bytes
 from tests.fixtures.simulator import RunningSimulator
 from tests.simulator.helpers import body
+from tests.simulator.listing_steps import CONTACT, prepare_update
 from tests.simulator.publishing import commit, put_parts, reserve_file, reserve_upload, upload_build, wait_for
 
 
@@ -74,6 +75,7 @@ def ready_version(api: httpx.Client, app_id: str, version: str = "1.0", number: 
     answer_compliance(api, build["id"])
     version_id = create_version(api, app_id, version).json()["data"]["id"]
     assert attach(api, version_id, build["id"]).status_code == 204
+    prepare_update(api, version_id)
     return version_id, build["id"]
 
 
@@ -209,6 +211,7 @@ def test_a_build_not_processed_is_refused_with_apples_422(start_simulator) -> No
 def test_item_without_a_build_lists_associated_errors(sim: RunningSimulator) -> None:
     api = sim.client()
     version_id = create_version(api, sim.app_id).json()["data"]["id"]
+    prepare_update(api, version_id)
     submission_id = open_submission(api, sim.app_id).json()["data"]["id"]
     response = add_item(api, submission_id, version_id)
     assert response.status_code == 409
@@ -229,20 +232,23 @@ def test_update_needs_whats_new_and_export_compliance(start_simulator) -> None:
     build = upload_build(api, sim.app_id, "1.1", "11")
     version_id = create_version(api, sim.app_id, "1.1").json()["data"]["id"]
     assert attach(api, version_id, build["id"]).status_code == 204
+    api.post(
+        "/v1/appStoreReviewDetails",
+        json=body("appStoreReviewDetails", CONTACT, appStoreVersion=("appStoreVersions", version_id)),
+    )
     submission_id = open_submission(api, sim.app_id).json()["data"]["id"]
     response = add_item(api, submission_id, version_id)
     assert response.status_code == 409
-    associated = response.json()["errors"][0]["meta"]["associatedErrors"][
-        f"/v1/appStoreVersions/{version_id}"
+    associated = response.json()["errors"][0]["meta"]["associatedErrors"]
+    loc_id = api.get(f"/v1/appStoreVersions/{version_id}/appStoreVersionLocalizations").json()["data"][0][
+        "id"
     ]
-    assert sorted(e["detail"] for e in associated) == [
+    assert sorted(associated) == [f"/v1/appStoreVersionLocalizations/{loc_id}", f"/v1/builds/{build['id']}"]
+    assert sorted(e["detail"] for errors in associated.values() for e in errors) == [
         "You must provide a value for the attribute 'usesNonExemptEncryption' with this request",
         "You must provide a value for the attribute 'whatsNew' with this request",
     ]
     answer_compliance(api, build["id"])
-    loc_id = api.get(f"/v1/appStoreVersions/{version_id}/appStoreVersionLocalizations").json()["data"][0][
-        "id"
-    ]
     api.patch(
         f"/v1/appStoreVersionLocalizations/{loc_id}",
         json=body("appStoreVersionLocalizations", {"whatsNew": "Better."}, id_=loc_id),

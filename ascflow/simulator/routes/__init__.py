@@ -1,5 +1,5 @@
 """One module per domain; importing them registers their handlers."""
 
-from . import builds, people, provisioning, reads, review
+from . import builds, listing, people, pricing, provisioning, reads, review, screenshots
 
-__all__ = ["builds", "people", "provisioning", "reads", "review"]
+__all__ = ["builds", "listing", "people", "pricing", "provisioning", "reads", "review", "screenshots"]

@@ -1,14 +1,19 @@
-"""App Store versions, localizations, review details, review submissions and their items."""
+"""App Store versions, localizations, review details, review submissions and their items.
+
+Requests are held to Apple's per-request rules (listing_rules.py: unknown attributes, limits, URLs, locales, the
+What's New lock on a first version, edits locked outside the editable states except promotionalText); adding a
+version to a submission and submitting it are held to what Apple checks before review (review_rules.py).
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ascflow.simulator.documents import ApiError, Errors, Json
+from ascflow.simulator.listing_rules import attribute_locked, check_attributes, check_locale, check_update
+from ascflow.simulator.listing_state import is_first_version, version_created
+from ascflow.simulator.review_rules import review_problems
 from ascflow.simulator.routes.reads import one
 from ascflow.simulator.routing import Call, Reply, created, handles, no_content, ok
 from ascflow.simulator.state import (
-    RELEASED_VERSION_STATES,
     SETTLED_VERSION_STATES,
     Resource,
     Team,
@@ -63,6 +68,7 @@ def attach_build(team: Team, version: Resource, build_id: str | None) -> None:
 def create_version(call: Call) -> Reply:
     team = call.team
     app = call.require_related("app", "apps")
+    check_attributes(call)
     platform = call.attributes["platform"]
     for version in team.related(app, "appStoreVersions"):
         if version.attributes["platform"] == platform and version.attributes["appVersionState"] not in (
@@ -95,6 +101,7 @@ def create_version(call: Call) -> Reply:
             team.remove("appStoreVersionLocalizations", localization.id)
         team.remove("appStoreVersions", version.id)
         raise
+    version_created(team, app, version)
     return created(call, version)
 
 
@@ -110,6 +117,7 @@ def editable(version: Resource) -> None:
 @handles("PATCH", "/v1/appStoreVersions/{id}")
 def update_version(call: Call) -> Reply:
     version = one(call, "appStoreVersions")
+    check_update(call)
     editable(version)
     if call.relationship("build") is not None:
         attach_build(call.team, version, call.related_id("build"))
@@ -143,7 +151,11 @@ def set_version_build(call: Call) -> Reply:
 def create_localization(call: Call) -> Reply:
     team = call.team
     version = call.require_related("appStoreVersion", "appStoreVersions")
+    check_attributes(call)
+    editable(version)
     locale = call.attributes["locale"]
+    check_locale(locale)
+    whats_new_allowed(team, version, call.attributes)
     if any(
         loc.attributes["locale"] == locale for loc in team.related(version, "appStoreVersionLocalizations")
     ):
@@ -168,8 +180,22 @@ def create_localization(call: Call) -> Reply:
 @handles("PATCH", "/v1/appStoreVersionLocalizations/{id}")
 def update_localization(call: Call) -> Reply:
     localization = one(call, "appStoreVersionLocalizations")
+    check_update(call)
+    version = call.team.related(localization, "appStoreVersion")[0]
+    if version.attributes["appVersionState"] not in EDITABLE_VERSION_STATES:
+        # Apple lets promotional text change at any time (reference §7).
+        for name in call.attributes:
+            if name != "promotionalText":
+                raise ApiError(attribute_locked(name))
+    whats_new_allowed(call.team, version, call.attributes)
     localization.attributes.update(call.given(LOCALIZATION_ATTRIBUTES))
     return ok(call, localization)
+
+
+def whats_new_allowed(team: Team, version: Resource, attributes: Json) -> None:
+    """Apple refuses What's New on the app's first version: there is nothing new to tell (reference §7)."""
+    if attributes.get("whatsNew") is not None and is_first_version(team, version):
+        raise ApiError(attribute_locked("whatsNew"))
 
 
 @handles("DELETE", "/v1/appStoreVersionLocalizations/{id}")
@@ -182,6 +208,7 @@ def delete_localization(call: Call) -> Reply:
 def create_review_detail(call: Call) -> Reply:
     team = call.team
     version = call.require_related("appStoreVersion", "appStoreVersions")
+    check_attributes(call)
     if team.related(version, "appStoreReviewDetail"):
         raise ApiError(
             Errors.entity_error(
@@ -203,6 +230,7 @@ def create_review_detail(call: Call) -> Reply:
 @handles("PATCH", "/v1/appStoreReviewDetails/{id}")
 def update_review_detail(call: Call) -> Reply:
     detail = one(call, "appStoreReviewDetails")
+    check_update(call)
     detail.attributes.update(call.given(REVIEW_DETAIL_ATTRIBUTES))
     return ok(call, detail)
 
@@ -253,6 +281,9 @@ def update_submission(call: Call) -> Reply:
             raise ApiError(
                 Errors.entity_error("The review submission has no items: add an item before submitting.")
             )
+        version = team.version_of(submission)
+        if version is not None:
+            refuse_if_incomplete(team, version)
         submission.attributes["submittedDate"] = team.now_iso()
         submission.attributes["state"] = "WAITING_FOR_REVIEW"
         submission.hidden["due"] = team.now() + team.scenario.delays.review_wait_seconds
@@ -264,25 +295,13 @@ def update_submission(call: Call) -> Reply:
     return ok(call, submission)
 
 
-def review_problems(team: Team, version: Resource) -> list[Json]:
-    """What Apple lists under meta.associatedErrors when a version cannot be added for review."""
-    problems: list[Json] = []
-    builds = team.related(version, "build")
-    if not builds:
-        problems.append(Errors.relationship_required("build")[1])
-    elif builds[0].attributes.get("usesNonExemptEncryption") is None:
-        problems.append(Errors.attribute_required("usesNonExemptEncryption")[1])
-    app = team.related(version, "app")[0]
-    is_update = any(
-        v.attributes["appVersionState"] in RELEASED_VERSION_STATES
-        for v in team.related(app, "appStoreVersions")
-        if v.attributes["platform"] == version.attributes["platform"]
-    )
-    if is_update:
-        for localization in team.related(version, "appStoreVersionLocalizations"):
-            if not localization.attributes.get("whatsNew"):
-                problems.append(Errors.attribute_required("whatsNew")[1])
-    return problems
+def refuse_if_incomplete(team: Team, version: Resource) -> None:
+    """Apple's single 409 listing, per resource, everything that keeps the version from review."""
+    problems = review_problems(team, version)
+    if problems:
+        raise ApiError(
+            Errors.state_invalid(f"appStoreVersions with id '{version.id}' is not in valid state.", problems)
+        )
 
 
 @handles("POST", "/v1/reviewSubmissionItems")
@@ -302,14 +321,7 @@ def add_item(call: Call) -> Reply:
     builds = team.related(version, "build")
     if builds and builds[0].attributes["processingState"] != "VALID":
         raise ApiError(Errors.build_not_processed())
-    problems = review_problems(team, version)
-    if problems:
-        associated: dict[str, list[Any]] = {f"/v1/appStoreVersions/{version.id}": problems}
-        raise ApiError(
-            Errors.state_invalid(
-                f"appStoreVersions with id '{version.id}' is not in valid state.", associated
-            )
-        )
+    refuse_if_incomplete(team, version)
     item = team.add(
         Resource(
             "reviewSubmissionItems",
