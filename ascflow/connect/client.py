@@ -8,8 +8,24 @@ from ascflow.connect.resources.apps import Apps
 from ascflow.connect.resources.builds import Builds, BuildUploads
 from ascflow.connect.resources.bundle_ids import BundleIds
 from ascflow.connect.resources.certificates import Certificates
+from ascflow.connect.resources.listing import (
+    AgeRatingDeclarations,
+    AppInfoLocalizations,
+    AppInfos,
+    AppListings,
+    VersionListings,
+    VersionTexts,
+)
+from ascflow.connect.resources.pricing import (
+    AppAvailabilities,
+    AppPricePoints,
+    AppPriceSchedules,
+    Territories,
+    TerritoryAvailabilities,
+)
 from ascflow.connect.resources.profiles import Profiles
 from ascflow.connect.resources.review_submissions import ReviewSubmissions
+from ascflow.connect.resources.screenshots import AppScreenshots, AppScreenshotSets
 from ascflow.connect.resources.users import UserInvitations, Users
 from ascflow.connect.resources.versions import (
     AppStoreReviewDetails,
@@ -36,6 +52,20 @@ class AppStoreConnect:
         self.localizations = AppStoreVersionLocalizations(session)
         self.review_details = AppStoreReviewDetails(session)
         self.review_submissions = ReviewSubmissions(session)
+        # The store listing (first releases): texts, age rating, screenshots, price and availability.
+        self.app_listings = AppListings(session)
+        self.app_infos = AppInfos(session)
+        self.app_info_localizations = AppInfoLocalizations(session)
+        self.age_ratings = AgeRatingDeclarations(session)
+        self.version_listings = VersionListings(session)
+        self.version_texts = VersionTexts(session)
+        self.screenshot_sets = AppScreenshotSets(session)
+        self.screenshots = AppScreenshots(session)
+        self.price_points = AppPricePoints(session)
+        self.price_schedules = AppPriceSchedules(session)
+        self.territories = Territories(session)
+        self.availabilities = AppAvailabilities(session)
+        self.territory_availabilities = TerritoryAvailabilities(session)
 
     def close(self) -> None:
         self.session.close()

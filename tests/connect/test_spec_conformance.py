@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -98,6 +99,7 @@ OPERATIONS: dict[str, Callable[[AppStoreConnect], object]] = {
     ),
     "profiles.delete": lambda c: c.profiles.delete("P1"),
     "users.list": lambda c: c.users.list(username="dev@example.com"),
+    "users.set_roles": lambda c: c.users.set_roles("U1", [UserRole.APP_MANAGER, UserRole.DEVELOPER]),
     "invitations.list": lambda c: c.invitations.list(email="dev@example.com"),
     "invitations.create": lambda c: c.invitations.create(
         email="dev@example.com",
@@ -158,6 +160,74 @@ OPERATIONS: dict[str, Callable[[AppStoreConnect], object]] = {
         submission_id="S1", version_id="V1"
     ),
     "review_submissions.submit": lambda c: c.review_submissions.submit("S1"),
+    # The store listing.
+    "app_listings.get": lambda c: c.app_listings.get("A1"),
+    "app_listings.update": lambda c: c.app_listings.update(
+        "A1", content_rights="DOES_NOT_USE_THIRD_PARTY_CONTENT", primary_locale="en-US"
+    ),
+    "app_infos.list_for_app": lambda c: c.app_infos.list_for_app("A1"),
+    "app_infos.set_categories": lambda c: c.app_infos.set_categories(
+        "I1",
+        {
+            "primaryCategory": "GAMES",
+            "primarySubcategoryOne": "GAMES_PUZZLE",
+            "secondaryCategory": "UTILITIES",
+        },
+    ),
+    "app_info_localizations.list_for_info": lambda c: c.app_info_localizations.list_for_info(
+        "I1", locale="en-US"
+    ),
+    "app_info_localizations.create": lambda c: c.app_info_localizations.create(
+        info_id="I1",
+        locale="de-DE",
+        attributes={"name": "Zähler", "privacyPolicyUrl": "https://example.com/p"},
+    ),
+    "app_info_localizations.update": lambda c: c.app_info_localizations.update("IL1", {"subtitle": "Count"}),
+    "age_ratings.for_info": lambda c: c.age_ratings.for_info("I1"),
+    "age_ratings.update": lambda c: c.age_ratings.update(
+        "AR1", {"violenceRealistic": "NONE", "gambling": False, "kidsAgeBand": "NINE_TO_ELEVEN"}
+    ),
+    "version_listings.get": lambda c: c.version_listings.get("V1"),
+    "version_listings.update": lambda c: c.version_listings.update(
+        "V1",
+        copyright="2026 Example Ltd",
+        release_type="SCHEDULED",
+        earliest_release_date=datetime(2026, 12, 24, 9, 0, tzinfo=UTC),
+    ),
+    "version_texts.list_for_version": lambda c: c.version_texts.list_for_version("V1", locale="en-US"),
+    "version_texts.create": lambda c: c.version_texts.create(
+        version_id="V1",
+        locale="de-DE",
+        attributes={"description": "Zählt.", "keywords": "zähler", "supportUrl": "https://example.com/s"},
+    ),
+    "version_texts.update": lambda c: c.version_texts.update(
+        "L1", {"marketingUrl": "https://example.com", "promotionalText": "New", "whatsNew": "Fixes"}
+    ),
+    "screenshot_sets.find": lambda c: c.screenshot_sets.find("L1", "APP_IPHONE_67"),
+    "screenshot_sets.create": lambda c: c.screenshot_sets.create(
+        localization_id="L1", display_type="APP_IPHONE_67"
+    ),
+    "screenshot_sets.screenshots": lambda c: c.screenshot_sets.screenshots("SS1"),
+    "screenshot_sets.reorder": lambda c: c.screenshot_sets.reorder("SS1", ["SH2", "SH1"]),
+    "screenshots.reserve": lambda c: c.screenshots.reserve(set_id="SS1", file_name="1.png", file_size=1024),
+    "screenshots.commit": lambda c: c.screenshots.commit("SH1", "0" * 32),
+    "screenshots.get": lambda c: c.screenshots.get("SH1"),
+    "screenshots.delete": lambda c: c.screenshots.delete("SH1"),
+    "price_points.for_territory": lambda c: list(c.price_points.for_territory("A1", "USA")),
+    "price_schedules.for_app": lambda c: c.price_schedules.for_app("A1"),
+    "price_schedules.manual_prices": lambda c: c.price_schedules.manual_prices("PS1", "USA"),
+    "price_schedules.create": lambda c: c.price_schedules.create(
+        app_id="A1", base_territory="USA", price_point_id="eyJzIjoiQTEifQ"
+    ),
+    "territories.list": lambda c: c.territories.list(),
+    "availabilities.for_app": lambda c: c.availabilities.for_app("A1"),
+    "availabilities.territory_availabilities": lambda c: c.availabilities.territory_availabilities("AV1"),
+    "availabilities.create": lambda c: c.availabilities.create(
+        app_id="A1", available_in_new_territories=True, territories=["USA", "GBR"]
+    ),
+    "territory_availabilities.set_available": lambda c: c.territory_availabilities.set_available(
+        "TA1", False
+    ),
 }
 
 
