@@ -1,12 +1,14 @@
 """Apple's upload operations (reserve / PUT parts / commit / poll) against the simulator over real HTTP.
 
 The helper is driven through raw documents (`ReservedAsset.from_document`, `session.patch`), the way any asset
-kind without its own resource group uses it, and through `upload_build`, which uses it for builds.
+kind without its own resource group uses it (screenshots below), and through `upload_build`, which uses it for
+builds.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import time
 from collections.abc import Callable
@@ -14,10 +16,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from ascflow.connect import ApiKey, Session
 from ascflow.connect.actions import ActionFailed, find_app, upload_build
 from ascflow.connect.actions.uploads import (
+    AssetDeliveryFailed,
     ReservedAsset,
     deliver,
     md5_hex,
@@ -27,7 +31,7 @@ from ascflow.connect.actions.uploads import (
 )
 from ascflow.connect.errors import ServerError
 from ascflow.connect.models import AssetDeliveryStateValue, BuildUploadStateValue, Platform
-from ascflow.connect.resources.base import request_document
+from ascflow.connect.resources.base import linkage, request_document
 from ascflow.connect.retry import RetryPolicy
 from ascflow.simulator.control import LoggedRequest
 from ascflow.simulator.faults import FaultPlan, FaultRule
@@ -257,3 +261,86 @@ def test_the_checksums_are_apples_algorithms(tmp_path: Path) -> None:
     path.write_bytes(content)
     assert md5_hex(path) == hashlib.md5(content).hexdigest()
     assert sha256_hex(path) == hashlib.sha256(content).hexdigest()
+
+
+# Screenshots: the protocol on `appScreenshots` (reference first-release.md 8.4), parts of PART bytes.
+PART = 16 * 1024
+
+
+def screenshot_set(apple: Apple) -> str:
+    """A new APP_IPHONE_65 set of a new version's primary localization; returns the set's id."""
+    app = find_app(apple.client, BUNDLE)
+    version = apple.client.versions.create(app_id=app.id, platform=Platform.IOS, version_string="1.1")
+    localization = apple.client.localizations.list_for_version(version.id)[0]
+    body = request_document(
+        "appScreenshotSets",
+        attributes={"screenshotDisplayType": "APP_IPHONE_65"},
+        relationships={
+            "appStoreVersionLocalization": linkage("appStoreVersionLocalizations", localization.id)
+        },
+    )
+    return str(apple.client.session.post("/v1/appScreenshotSets", body)["data"]["id"])
+
+
+def upload_screenshot(session: Session, set_id: str, image: Path) -> ReservedAsset:
+    """A screenshot the way the listing step will send one: reserve, parts, MD5 commit, wait for processing."""
+    body = request_document(
+        "appScreenshots",
+        attributes={"fileName": image.name, "fileSize": image.stat().st_size},
+        relationships={"appScreenshotSet": linkage("appScreenshotSets", set_id)},
+    )
+    reservation = session.post("/v1/appScreenshots", body)
+    path = f"/v1/appScreenshots/{reservation['data']['id']}"
+    commit = request_document(
+        "appScreenshots",
+        id_=reservation["data"]["id"],
+        attributes={"uploaded": True, "sourceFileChecksum": md5_hex(image)},
+    )
+    deliver(
+        session,
+        image,
+        reserved=ReservedAsset.from_document(reservation),
+        read=lambda: ReservedAsset.from_document(session.get(path)),
+        commit=lambda: session.patch(path, commit),
+    )
+    return wait_for_delivery(
+        lambda: ReservedAsset.from_document(session.get(path)),
+        what=image.name,
+        poll_interval=POLL,
+        timeout=10,
+    )
+
+
+def png(path: Path, size: tuple[int, int]) -> Path:
+    image = Image.new("RGB", size, "white")
+    image.paste(Image.effect_noise((200, 200), 64).convert("RGB"))  # noise does not compress: several parts
+    image.save(path, "PNG")
+    return path
+
+
+def test_a_screenshot_goes_up_in_parts_and_apple_processes_it(
+    make_apple: Callable[..., Apple], tmp_path: Path
+) -> None:
+    apple = make_apple(
+        upload_part_size=PART,
+        faults=FaultPlan(
+            rules=[FaultRule(kind="server_error", path="/_upload/*/2", methods=["PUT"], count=1)]
+        ),
+    )
+    image = png(tmp_path / "home.png", (1284, 2778))
+    done = upload_screenshot(apple.client.session, screenshot_set(apple), image)
+    assert done.delivery is not None
+    assert done.delivery.state is AssetDeliveryStateValue.COMPLETE
+    sent = parts(apple)
+    assert len({r.path for r in sent}) == math.ceil(image.stat().st_size / PART) > 2
+    assert [r.fault for r in sent].count("server_error") == 1
+    assert {r.key_id for r in sent} == {None}
+    shots = [r for r in apple.log() if r.method == "PATCH" and r.path.startswith("/v1/appScreenshots/")]
+    assert [r.status for r in shots] == [200]
+
+
+def test_a_screenshot_apple_cannot_use_fails_with_apples_reason(apple: Apple, tmp_path: Path) -> None:
+    image = png(tmp_path / "small.png", (640, 960))
+    with pytest.raises(AssetDeliveryFailed, match="IMG_BAD_DIMENSIONS") as caught:
+        upload_screenshot(apple.client.session, screenshot_set(apple), image)
+    assert "upload it again" in caught.value.next_step
