@@ -228,3 +228,23 @@ def test_a_scheduled_release_needs_its_date(release: FirstRelease) -> None:
             release.apple.client, release.version_id, COPYRIGHT, "SCHEDULED", None, {}, True
         )
     assert release.api_calls() == []
+
+
+def test_an_update_edits_the_editable_app_info_and_leaves_the_live_one(
+    make_apple: Callable[..., Apple],
+) -> None:
+    apple = make_apple()
+    apple.client.versions.create(app_id=DEFAULT_APP_ID, platform=Platform.IOS, version_string="1.0")
+    made = ensure_app_info(apple.client, DEFAULT_APP_ID, CATEGORIES, {"en-US": APP_INFO_TEXT}, AGE_RATING)
+    assert made.resource.info.attributes.state.value == "PREPARE_FOR_SUBMISSION"
+    infos = {i["attributes"]["state"]: i for i in apple.control.state()["appInfos"]}
+    assert infos["READY_FOR_DISTRIBUTION"]["relationships"]["primaryCategory"] == "UTILITIES"
+    assert infos["PREPARE_FOR_SUBMISSION"]["relationships"]["primaryCategory"] == "PRODUCTIVITY"
+    names = {
+        loc["relationships"]["appInfo"]: loc["attributes"]["name"]
+        for loc in apple.control.state()["appInfoLocalizations"]
+    }
+    assert names[infos["READY_FOR_DISTRIBUTION"]["id"]] == "Demo App"
+    assert names[infos["PREPARE_FOR_SUBMISSION"]["id"]] == "Tally Counter"
+    # The age rating copied from the live appInfo already answers "no" throughout: nothing to write.
+    assert not any(change.startswith("age rating") for change in made.changes)

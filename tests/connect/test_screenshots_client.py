@@ -162,3 +162,25 @@ def test_a_lost_answer_makes_no_second_set_or_screenshot(
     assert held(release) == [(A[0], "COMPLETE"), (B[0], "COMPLETE"), (C[0], "COMPLETE")]
     assert release.apple.count("appScreenshotSets") == 1
     assert release.apple.count("appScreenshots") == 3
+
+
+def test_a_reservation_left_by_an_interrupted_run_is_removed_and_the_file_sent_again(
+    release: FirstRelease,
+) -> None:
+    client = release.apple.client
+    screenshot_set = client.screenshot_sets.create(
+        localization_id=localization_id(release), display_type=IPHONE_67
+    )
+    client.screenshots.reserve(set_id=screenshot_set.id, file_name=A[0], file_size=len(A[1]))
+    made = ensure(release, [A, B])
+    assert not made.created
+    assert made.changes[0] == f"{IPHONE_67}: removed 1 unfinished or failed upload(s)"
+    assert held(release) == [(A[0], "COMPLETE"), (B[0], "COMPLETE")]
+
+
+def test_more_than_ten_listed_is_refused_before_any_call(release: FirstRelease) -> None:
+    with pytest.raises(ActionFailed, match="at most 10 per set"):
+        ensure(release, [(f"{n}.png", png(n)) for n in range(11)])
+    assert [r.url.path for r in release.api_calls()] == [
+        f"/v1/appStoreVersions/{release.version_id}/appStoreVersionLocalizations"  # the test's own lookup
+    ]

@@ -69,9 +69,11 @@ def ensure_screenshots(
             f"{display_type}: the same image is listed twice.",
             next_step="List each screenshot once per display type.",
         )
-
-    def find() -> AppScreenshotSet | None:
-        return client.screenshot_sets.find(localization_id, display_type)[0]
+    if len(files) > SCREENSHOTS_PER_SET:
+        raise ActionFailed(
+            f"{display_type}: {len(files)} screenshots listed; Apple takes at most {SCREENSHOTS_PER_SET} per set.",
+            next_step=f"List at most {SCREENSHOTS_PER_SET} screenshots for {display_type}.",
+        )
 
     screenshot_set, held = client.screenshot_sets.find(localization_id, display_type)
     created = screenshot_set is None
@@ -110,21 +112,27 @@ def ensure_screenshots(
         (name, content, md5) for (name, content), md5 in zip(files, checksums, strict=True) if md5 not in kept
     ]
     new: dict[str, str] = {}
+    # Committed in an earlier run but still processing: wait for Apple's verdict like for a new upload.
+    processing = [
+        s.id
+        for s in finished
+        if s.id in kept.values() and _state(s) is AssetDeliveryStateValue.UPLOAD_COMPLETE
+    ]
     if missing:
         with tempfile.TemporaryDirectory(prefix="ascflow-screenshots-") as scratch:
             for name, content, md5 in missing:
                 new[md5] = _upload(
                     client, set_id, Path(scratch) / Path(name).name, content, md5, set(new.values())
                 )
-        for shot_id in new.values():
-            wait_for_delivery(
-                functools.partial(_read, client, shot_id),
-                what=f"screenshot {shot_id} ({display_type})",
-                poll_interval=poll_interval,
-                timeout=timeout,
-                sleep=sleep,
-            )
         changes.append(f"{display_type}: uploaded {', '.join(name for name, _, _ in missing)}")
+    for shot_id in processing + list(new.values()):
+        wait_for_delivery(
+            functools.partial(_read, client, shot_id),
+            what=f"screenshot {shot_id} ({display_type})",
+            poll_interval=poll_interval,
+            timeout=timeout,
+            sleep=sleep,
+        )
 
     listed = [kept.get(md5) or new[md5] for md5 in checksums]
     extra = [] if replace else stale  # kept after the listing's, in Apple's order
