@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 
 import httpx
 from fastapi import FastAPI, Request
@@ -12,6 +13,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prefect.exceptions import PrefectHTTPStatusError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,10 +25,17 @@ from ascflow.intake import pages
 from ascflow.intake.handover import PrefectClients, accept_key, already_received, deliver
 from ascflow.intake.onboardings import Onboarding
 from ascflow.intake.operator_api import operator_router
-from ascflow.intake.security import BROWSER_COOKIE, SecurityHeaders, browser_secret, set_browser_cookie
+from ascflow.intake.process import escape
+from ascflow.intake.security import (
+    BROWSER_COOKIE,
+    SecurityHeaders,
+    browser_secret,
+    security_headers,
+    set_browser_cookie,
+)
 from ascflow.intake.service import Intake, LinkProblem, default_prefect
-from ascflow.intake.status import onboarding_status
-from ascflow.intake.upload import UploadRefused, check_request_headers, read_upload
+from ascflow.intake.status import customer_receipt, onboarding_status
+from ascflow.intake.upload import KeyUpload, UploadRefused, check_request_headers, read_upload
 from ascflow.settings import Settings, get_settings
 
 log = logging.getLogger("ascflow.intake")
@@ -40,15 +51,46 @@ def create_app(settings: Settings | None = None, prefect: PrefectClients = defau
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        # Starlette builds a slash redirect from the request's Host header: a link must not be sent elsewhere.
+        redirect_slashes=False,
     )
     app.state.intake = intake
     app.include_router(operator_router(intake))
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(404, _not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _server_error(security_headers(https=intake.https)))
     _customer_routes(app, intake)
+    # Added innermost first: the access log sees every answer, the security headers go on every answer.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=[intake.public_host], www_redirect=False)
     app.add_middleware(SecurityHeaders, https=intake.https)
     app.add_middleware(AccessLog)
     return app
+
+
+async def _not_found(request: Request, exc: HTTPException) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": exc.detail}, status_code=404)
+    return pages.message_page(
+        "This page does not exist",
+        "Check that you opened the whole link from your message, exactly as it was sent.",
+        status=404,
+    )
+
+
+def _server_error(headers: dict[str, str]) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Starlette logs the traceback after this answer (the operator needs it); the customer gets no detail.
+        response = pages.message_page(
+            "Something went wrong on our side",
+            "Nothing you sent was kept. Our team has been told.",
+            "Try again in a few minutes; if it keeps happening, tell your contact.",
+            status=500,
+        )
+        response.headers.update(headers)
+        return response
+
+    return server_error
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -109,13 +151,10 @@ def _customer_routes(app: FastAPI, intake: Intake) -> None:
             return problem_page(problem)
         if onboarding.custody_id is not None:
             return form_response(request, onboarding, token, already_received())
+        upload = KeyUpload(intake.limits)
         try:
             boundary = check_request_headers(request.headers, intake.limits)
-            upload = await read_upload(request.stream(), boundary, intake.limits)
-        except UploadRefused as refused:
-            log.info("upload refused: %s (%s)", refused.field, refused.status)
-            return form_response(request, onboarding, token, refused)
-        try:
+            await read_upload(request.stream(), boundary, intake.limits, upload)
             _check_form(intake, request, onboarding, upload.fields.get("csrf", ""))
             accepted = await run_in_threadpool(
                 accept_key,
@@ -129,6 +168,9 @@ def _customer_routes(app: FastAPI, intake: Intake) -> None:
         except UploadRefused as refused:
             log.info("upload refused: %s (%s)", refused.field, refused.status)
             return form_response(request, onboarding, token, refused)
+        except ClientDisconnect:
+            log.info("upload abandoned: the browser closed the connection")
+            return Response(status_code=400)  # nobody is left to read it
         finally:
             upload.wipe()
         log.info("key accepted for onboarding %s: %s", onboarding.id, accepted.verdict)
@@ -157,7 +199,12 @@ def _customer_routes(app: FastAPI, intake: Intake) -> None:
                 "Try this page again in a few minutes.",
                 status=503,
             )
-        return pages.status_page(bundle_id=onboarding.bundle_id, view=view, form_url=f"/o/{token}")
+        return pages.status_page(
+            bundle_id=onboarding.bundle_id,
+            view=view,
+            receipt=customer_receipt(view.receipt) if view.receipt else None,
+            form_url=f"/o/{token}",
+        )
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:
@@ -205,4 +252,4 @@ class AccessLog:
             await self.app(scope, receive, record_status)
         finally:
             path = _LINK_IN_PATH.sub("/o/<link>", scope.get("path", ""))
-            log.info("%s %s %s", scope.get("method", ""), path, status)
+            log.info("%s %s %s", escape(scope.get("method", "")), escape(path), status)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import copy
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -18,17 +17,16 @@ def run_intake(
     import uvicorn
 
     from ascflow.intake.app import create_app
+    from ascflow.intake.process import disable_core_dumps, log_config
 
+    disable_core_dumps()
     # uvicorn's access log would print customer links (credentials); the app logs requests with them cut out.
     uvicorn.run(
-        create_app(), host=host, port=port, access_log=False, server_header=False, log_config=_log_config()
+        create_app(),
+        host=host,
+        port=port,
+        http="h11",
+        access_log=False,
+        server_header=False,
+        log_config=log_config(),
     )
-
-
-def _log_config() -> dict[str, Any]:
-    """uvicorn's own logging setup (it replaces any configured before), plus ascflow's loggers."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["ascflow"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    return config

@@ -9,6 +9,7 @@ into custody: the run waits for Apple, and the customer is told what, if anythin
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -21,6 +22,7 @@ from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.exceptions import ObjectNotFound
 from pydantic import SecretStr
 
+from ascflow import contracts
 from ascflow.audit import Actor
 from ascflow.connect import ApiKey, AppStoreConnectError, InvalidCredentialsInput
 from ascflow.connect.actions.common import ActionFailed
@@ -32,11 +34,12 @@ from ascflow.pipeline.credentials import Verdict, classify_key
 from ascflow.runs import hand_over_credentials, start_onboarding
 
 log = logging.getLogger(__name__)
+# How browsers name a second download of the same file: Chrome and Firefox "name (1).p8", Safari "name-1.p8".
+_BROWSER_COPY = re.compile(r"(AuthKey_[A-Z0-9]{10})(?: ?\(\d{1,3}\)|-\d{1,3})\.p8", re.ASCII)
 PrefectClients = Callable[[], AbstractContextManager[SyncPrefectClient]]
 
 # The customer waits on the page for this check: a couple of quick tries, never Apple's full retry budget.
 INTAKE_RETRY = RetryPolicy(max_attempts=2, base_delay_s=0.5, max_total_s=10.0)
-AWAIT_CREDENTIALS = "await-credentials"
 FINISHED = frozenset({StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED})
 RUN_REACHES_WAIT_SECONDS = 30.0
 
@@ -79,14 +82,21 @@ def accept_key(
     store: OnboardingStore,
     prefect: PrefectClients,
 ) -> Accepted:
-    """Check the key strictly and at Apple, deposit it, and hand it to the onboarding's run."""
+    """Check the key strictly and at Apple, deposit it, and hand it to the onboarding's run.
+
+    The caller wipes `upload`; the two copies made here (the bytes the key loader reads, the text custody
+    takes) are immutable and dropped as soon as they are used.
+    """
     key_id = upload.fields.get("key_id", "")
     issuer_id = upload.fields.get("issuer_id", "")
+    p8 = bytes(upload.key)
     try:
-        key = ApiKey.from_p8(bytes(upload.key), key_id=key_id, issuer_id=issuer_id, filename=upload.filename)
+        key = ApiKey.from_p8(p8, key_id=key_id, issuer_id=issuer_id, filename=as_downloaded(upload.filename))
     except InvalidCredentialsInput as error:
         field = FILE_FIELD if error.field == "filename" else error.field
         raise UploadRefused(422, field, _problem(error), error.remedy) from None
+    finally:
+        del p8
     verdict = _ask_apple(key, base_url, onboarding.bundle_id)
     del key
     record = custody.deposit(
@@ -95,7 +105,7 @@ def accept_key(
             app_bundle_id=onboarding.bundle_id,
             key_id=key_id,
             issuer_id=SecretStr(issuer_id),
-            p8=SecretStr(bytes(upload.key).decode("ascii")),
+            p8=SecretStr(str(upload.key, "ascii")),
         ),
         actor=Actor(kind="customer", id=onboarding.tenant),
     )
@@ -117,6 +127,16 @@ def accept_key(
         log.warning("onboarding %s: run not reached yet (%s)", onboarding.id, type(error).__name__)
     headline, detail = ACCEPTED[verdict]
     return Accepted(verdict, headline, detail, record.id)
+
+
+def as_downloaded(filename: str | None) -> str | None:
+    """The file's name as Apple gave it: a browser that finds the name taken saves `AuthKey_X (1).p8`.
+
+    The key ID in the name is then still compared with the one typed (in `ApiKey.from_p8`)."""
+    if filename is None:
+        return None
+    copy = _BROWSER_COPY.fullmatch(filename)
+    return f"{copy.group(1)}.p8" if copy else filename
 
 
 def _problem(error: InvalidCredentialsInput) -> str:
@@ -201,7 +221,7 @@ def _waits_for_key(run: FlowRun) -> bool:
     return (
         state is not None
         and state.type == StateType.PAUSED
-        and state.state_details.pause_key == AWAIT_CREDENTIALS
+        and state.state_details.pause_key == contracts.AWAIT_CREDENTIALS_KEY
     )
 
 

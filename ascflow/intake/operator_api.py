@@ -17,12 +17,15 @@ from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.objects import FlowRun, StateType
 from pydantic import BaseModel, Field
 
+from ascflow.custody import DeletionReceipt
 from ascflow.intake.handover import FINISHED, start_run
 from ascflow.intake.onboardings import Onboarding
 from ascflow.intake.service import Intake
 from ascflow.intake.status import Phase, onboarding_status
+from ascflow.operator.api import retry_router
 from ascflow.pipeline.request import OnboardingRequest
 from ascflow.runs import destroy_now
+from ascflow.signing.api import signing_router
 
 _bearer = HTTPBearer(auto_error=False, description="The operator token (ASCFLOW_INTAKE_OPERATOR_TOKEN).")
 
@@ -185,6 +188,16 @@ def operator_router(intake: Intake) -> APIRouter:
             onboarding = start_run(client, intake.store, onboarding)
             return run_out(onboarding, client.read_flow_run(UUID(onboarding.flow_run_id or "")))
 
+    @router.get("/onboardings/{onboarding_id}/receipt")
+    def receipt(onboarding_id: str) -> DeletionReceipt:
+        """The signed deletion receipt, whole: with the audit trail's position and hash and the removed copies'
+        locations (the customer's status page shows only their own identifiers)."""
+        onboarding = found(onboarding_id)
+        signed = intake.custody.receipt(onboarding.custody_id) if onboarding.custody_id else None
+        if signed is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "The key of this onboarding is not destroyed yet.")
+        return signed
+
     @router.post("/onboardings/{onboarding_id}/destroy-credentials", status_code=status.HTTP_202_ACCEPTED)
     def destroy_credentials(onboarding_id: str) -> RunOut:
         """Destroy the customer's key now (a `destroy-credentials` run; its receipt shows on the status page)."""
@@ -195,4 +208,6 @@ def operator_router(intake: Intake) -> APIRouter:
             run = destroy_now(client, onboarding.tenant, onboarding.custody_id, operator="intake-api")
             return run_out(onboarding, run)
 
+    router.include_router(signing_router(intake))  # POST /api/signing/export, behind the same token
+    router.include_router(retry_router(intake))  # POST /api/runs/{id}/retry, behind the same token
     return router

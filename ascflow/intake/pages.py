@@ -8,8 +8,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
-from ascflow.intake.status import StatusView
-from ascflow.intake.upload import UploadRefused
+from ascflow.intake.status import CustomerReceipt, StatusView
+from ascflow.intake.upload import UploadRefused, size_in_words
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -49,8 +49,8 @@ def form_page(
         action=action,
         status_url=status_url,
         csrf=csrf,
-        max_key_kib=max(1, max_key_bytes // 1024),
-        max_request_mb=max(1, max_request_bytes // (1024 * 1024)),
+        max_key=size_in_words(max_key_bytes),
+        max_request=size_in_words(max_request_bytes),
         error=error,
         error_title=_ERROR_TITLES.get(error.field, _ERROR_TITLES["form"]) if error else "",
     )
@@ -62,14 +62,15 @@ def message_page(
     return _page("message.html", status, title=title, paragraphs=paragraphs, status_url=status_url)
 
 
-def status_page(*, bundle_id: str, view: StatusView, form_url: str) -> HTMLResponse:
-    receipt_json = view.receipt.model_dump_json(indent=2) if view.receipt else ""
+def status_page(
+    *, bundle_id: str, view: StatusView, receipt: CustomerReceipt | None, form_url: str
+) -> HTMLResponse:
     return _page(
         "status.html",
         200,
         bundle_id=bundle_id,
         view=view,
+        receipt=receipt,
         form_url=form_url,
-        receipt_json=receipt_json,
         refresh_seconds=STATUS_REFRESH_SECONDS,
     )

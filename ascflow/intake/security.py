@@ -32,14 +32,22 @@ SECURITY_HEADERS = {
 }
 
 
+def security_headers(*, https: bool) -> dict[str, str]:
+    headers = dict(SECURITY_HEADERS)
+    if https:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    return headers
+
+
 class SecurityHeaders:
-    """Pure ASGI (it does not read or buffer the request body, which the upload route streams itself)."""
+    """Pure ASGI (it does not read or buffer the request body, which the upload route streams itself).
+
+    Starlette answers an unhandled exception outside every middleware, so the app's 500 handler sets the
+    same headers itself."""
 
     def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
-        self.headers = dict(SECURITY_HEADERS)
-        if https:
-            self.headers["Strict-Transport-Security"] = "max-age=31536000"
+        self.headers = security_headers(https=https)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

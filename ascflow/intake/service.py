@@ -6,6 +6,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import cached_property
+from urllib.parse import urlsplit
 
 from prefect import get_client
 from prefect.client.orchestration import SyncPrefectClient
@@ -68,6 +69,11 @@ class Intake:
     @property
     def limits(self) -> Limits:
         return Limits(self.settings.intake_max_request_bytes, self.settings.intake_max_key_bytes)
+
+    @property
+    def public_host(self) -> str:
+        """The one Host the intake answers to: the public URL's (behind a proxy, the proxy must keep it)."""
+        return urlsplit(self.settings.intake_public_url).hostname or ""
 
     @property
     def https(self) -> bool:

@@ -88,6 +88,33 @@ class StepDone:
     outcome: str
 
 
+@dataclass(frozen=True)
+class CustomerReceipt:
+    """What the customer is shown of the deletion receipt: their own identifiers and what happened.
+
+    The signed receipt also holds the position and hash in the audit trail (shared by every customer, so it
+    reveals our volume) and where the copies were on our servers: those stay with the operator (operator API
+    `GET /api/onboardings/{id}/receipt`, and the audit trail)."""
+
+    record_id: str
+    key_id: str
+    key_fingerprint: str
+    destroyed_at: datetime
+    copies_removed: int
+    next_step: str
+
+
+def customer_receipt(receipt: DeletionReceipt) -> CustomerReceipt:
+    return CustomerReceipt(
+        record_id=receipt.custody_id,
+        key_id=receipt.key_id,
+        key_fingerprint=receipt.key_fingerprint,
+        destroyed_at=receipt.destroyed_at,
+        copies_removed=len(receipt.removed),
+        next_step=receipt.next_step,
+    )
+
+
 @dataclass
 class StatusView:
     phase: Phase

@@ -3,7 +3,9 @@
 Starlette's form parser spools file parts above 1 MB to a temporary file and caps only non-file parts, so the
 upload route reads the raw body itself with python-multipart's streaming parser: the request is refused on its
 Content-Length before a byte is read, and otherwise at the first byte past a limit. The key part is held in
-memory (a few KiB at most) and never touches the disk.
+memory (a few KiB at most) and never touches the disk. A body python-multipart cannot parse (no boundary where
+one must be, a bad part header, too many or too long part headers), one that stops before the form's end or
+goes on after it is refused as unreadable: the parser's error is a refusal, never a server error.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 TEXT_FIELDS = ("csrf", "issuer_id", "key_id")
 FILE_FIELD = "p8"
 MAX_TEXT_FIELD_BYTES = 1024
+# After the closing boundary a client may send the line break that ends it in a chunk of its own.
+MAX_BYTES_AFTER_FORM = 2
 _CHOOSE_FILE = "Choose the AuthKey_<KEYID>.p8 file you downloaded from App Store Connect."
+_SEND_FROM_PAGE = "Reload this page and send the form from it again."
 
 
 class UploadRefused(Exception):
@@ -30,21 +36,13 @@ class UploadRefused(Exception):
         super().__init__(f"{field}: {problem}")
 
 
-@dataclass
-class KeyUpload:
-    """The form as received. `key` is the only copy of the key file; the caller drops it after use."""
-
-    fields: dict[str, str]
-    key: bytearray
-    filename: str | None
-
-    def __repr__(self) -> str:
-        return f"KeyUpload(fields={sorted(self.fields)}, key_bytes={len(self.key)})"
-
-    def wipe(self) -> None:
-        """Best effort only: Python may hold other copies; this drops ours early."""
-        self.key[:] = b"\0" * len(self.key)
-        self.key.clear()
+def unreadable() -> UploadRefused:
+    return UploadRefused(
+        400,
+        "form",
+        "The form could not be read: what arrived is not a complete, well-formed form",
+        _SEND_FROM_PAGE,
+    )
 
 
 @dataclass(frozen=True)
@@ -53,10 +51,49 @@ class Limits:
     key_bytes: int
 
 
-class _FormReader:
+class KeyUpload:
+    """The form as received. The key file lives only in `buffer`, which the caller wipes on every path.
+
+    The buffer is allocated once at the largest size a key may have, so it never moves: a growing bytearray
+    would leave its earlier, shorter copies in freed memory that nothing can wipe.
+    """
+
     def __init__(self, limits: Limits) -> None:
-        self.limits = limits
-        self.upload = KeyUpload(fields={}, key=bytearray(), filename=None)
+        self.fields: dict[str, str] = {}
+        self.filename: str | None = None
+        self.buffer = bytearray(limits.key_bytes)
+        self.length = 0
+
+    @property
+    def key(self) -> memoryview:
+        return memoryview(self.buffer)[: self.length]
+
+    def add_key_bytes(self, data: bytes, start: int, end: int) -> None:
+        size = end - start
+        if self.length + size > len(self.buffer):
+            raise UploadRefused(
+                413,
+                FILE_FIELD,
+                f"The key file is larger than {len(self.buffer)} bytes; Apple's key files are about 260 bytes",
+                _CHOOSE_FILE,
+            )
+        # Through a memoryview: slicing `data` itself would make one more copy of the key.
+        self.buffer[self.length : self.length + size] = memoryview(data)[start:end]
+        self.length += size
+
+    def __repr__(self) -> str:
+        return f"KeyUpload(fields={sorted(self.fields)}, key_bytes={self.length})"
+
+    def wipe(self) -> None:
+        """Zero our copy. Copies made by the libraries on the way (see the README) are out of our reach."""
+        self.buffer[:] = bytes(len(self.buffer))
+        self.length = 0
+
+
+class _FormReader:
+    def __init__(self, upload: KeyUpload) -> None:
+        self.upload = upload
+        self.ended = False
         self._header_name = bytearray()
         self._header_value = bytearray()
         self._disposition: bytes | None = None
@@ -74,7 +111,11 @@ class _FormReader:
             "on_headers_finished": self._headers_finished,
             "on_part_data": self._part_data,
             "on_part_end": self._part_end,
+            "on_end": self._end,
         }
+
+    def _end(self) -> None:
+        self.ended = True
 
     def _part_begin(self) -> None:
         self._disposition = None
@@ -128,23 +169,15 @@ class _FormReader:
             self.upload.filename = raw_filename.decode("utf-8", "replace")
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
-        chunk = data[start:end]
         if self._is_file:
-            if len(self.upload.key) + len(chunk) > self.limits.key_bytes:
-                raise UploadRefused(
-                    413,
-                    FILE_FIELD,
-                    f"The key file is larger than {self.limits.key_bytes} bytes; Apple's key files are about 260 bytes",
-                    _CHOOSE_FILE,
-                )
-            self.upload.key.extend(chunk)
+            self.upload.add_key_bytes(data, start, end)
             return
-        if len(self._buffer) + len(chunk) > MAX_TEXT_FIELD_BYTES:
+        if len(self._buffer) + end - start > MAX_TEXT_FIELD_BYTES:
             field_name = self._current or "form"
             raise UploadRefused(
                 413, field_name, "This value is far longer than any valid one", "Enter the value again."
             )
-        self._buffer.extend(chunk)
+        self._buffer.extend(data[start:end])
 
     def _part_end(self) -> None:
         if self._current is not None and not self._is_file:
@@ -155,6 +188,14 @@ class _FormReader:
 def check_request_headers(headers: Mapping[str, str], limits: Limits) -> bytes:
     """Refuse by the headers alone (size, type) before reading the body; returns the multipart boundary."""
     length = headers.get("content-length")
+    if length is not None and "transfer-encoding" in headers:
+        # RFC 9112 6.3: a request with both is a smuggling attempt or a broken client; a server may refuse it.
+        raise UploadRefused(
+            400,
+            "form",
+            "The request gives both a length and chunked transfer, so it was not read",
+            _SEND_FROM_PAGE,
+        )
     if length is not None:
         if not length.isdigit():
             raise UploadRefused(
@@ -171,24 +212,36 @@ def check_request_headers(headers: Mapping[str, str], limits: Limits) -> bytes:
     return boundary
 
 
-async def read_upload(chunks: AsyncIterator[bytes], boundary: bytes, limits: Limits) -> KeyUpload:
-    """Parse the body chunk by chunk; stop at the first chunk that breaks a limit."""
-    reader = _FormReader(limits)
+async def read_upload(
+    chunks: AsyncIterator[bytes], boundary: bytes, limits: Limits, upload: KeyUpload
+) -> None:
+    """Parse the body chunk by chunk into `upload`; stop at the first chunk that breaks a limit or the form."""
+    reader = _FormReader(upload)
     parser = MultipartParser(boundary, reader.callbacks())  # type: ignore[arg-type]
-    received = 0
+    received = after_form = 0
     async for chunk in chunks:
         received += len(chunk)
         if received > limits.request_bytes:
             raise UploadRefused(413, "form", _too_large(limits), _CHOOSE_FILE)
-        parser.write(chunk)
-    parser.finalize()
-    upload = reader.upload
-    if upload.filename is None or (not upload.filename and not upload.key):
+        if reader.ended:
+            after_form += len(chunk)
+            if after_form > MAX_BYTES_AFTER_FORM:
+                raise unreadable()
+            continue
+        try:
+            parser.write(chunk)
+        except MultipartParseError:
+            raise unreadable() from None
+    if not reader.ended:
+        raise unreadable()
+    if upload.filename is None or (not upload.filename and not upload.length):
         raise UploadRefused(400, FILE_FIELD, "No key file was chosen", _CHOOSE_FILE)
-    return upload
 
 
 def _too_large(limits: Limits) -> str:
-    mib = limits.request_bytes / (1024 * 1024)
-    size = f"{mib:.0f} MB" if mib >= 1 else f"{limits.request_bytes // 1024} KiB"
-    return f"The upload is larger than the {size} an upload may be"
+    return f"The upload is larger than the {size_in_words(limits.request_bytes)} an upload may be"
+
+
+def size_in_words(size: int) -> str:
+    mib = size / (1024 * 1024)
+    return f"{mib:.0f} MB" if mib >= 1 else f"{max(1, size // 1024)} KiB"

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ascflow.intake.links import LinkSigner
-from ascflow.intake.upload import Limits, UploadRefused, read_upload
+from ascflow.intake.upload import KeyUpload, Limits, UploadRefused, read_upload
 from tests.fixtures.keys import CustomerKey, make_customer_key
 from tests.fixtures.simulator import RunningSimulator
 from tests.intake.conftest import (
@@ -107,7 +107,7 @@ def test_the_form_explains_each_field_and_the_limits(refused: Refusals) -> None:
         ".p8",
         "Users and Access",
         "Integrations",
-        "100 MB",
+        "16 KiB",
         "4 KiB",
         "Admin",
     ):
@@ -143,7 +143,7 @@ def test_oversize_request_is_refused_by_its_content_length_before_the_body_is_re
     head = (
         f"POST {refused.link} HTTP/1.1\r\nHost: {host}:{port}\r\n"
         "Content-Type: multipart/form-data; boundary=b\r\n"
-        f"Content-Length: {101 * 1024 * 1024}\r\nCookie: ascflow_intake_browser={cookie}\r\n\r\n"
+        f"Content-Length: {100 * 1024 * 1024}\r\nCookie: ascflow_intake_browser={cookie}\r\n\r\n"
     )
     with socket.create_connection((host, int(port)), timeout=10) as conn:
         conn.sendall(head.encode() + body)  # 100 MB announced, a few bytes sent: the answer must come anyway
@@ -152,7 +152,7 @@ def test_oversize_request_is_refused_by_its_content_length_before_the_body_is_re
             received += chunk
     answer = received.decode(errors="replace")
     assert answer.startswith("HTTP/1.1 413"), answer[:200]
-    assert "larger than the 100 MB" in answer
+    assert "larger than the 16 KiB" in answer
     refused.assert_nothing_stored()
 
 
@@ -192,7 +192,8 @@ def test_reading_stops_at_the_first_chunk_past_the_limit() -> None:
             yield b"A" * 100
 
     async def read() -> None:
-        await read_upload(endless(), b"b", Limits(request_bytes=10_000, key_bytes=4096))
+        limits = Limits(request_bytes=10_000, key_bytes=4096)
+        await read_upload(endless(), b"b", limits, KeyUpload(limits))
 
     with pytest.raises(UploadRefused) as refused:
         asyncio.run(read())

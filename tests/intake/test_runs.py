@@ -122,6 +122,10 @@ def test_create_start_list_link_and_a_pending_key_that_waits_for_apple_then_dest
         assert destroyed.status_code == 202, destroyed.text
         receipt_page = wait_for(lambda: browser.get(f"{link}/status"), lambda r: 'id="receipt"' in r.text)
         assert "Revoke the key now in App Store Connect" in receipt_page.text
+        signed = api.get(f"/api/onboardings/{created['id']}/receipt").json()
+        assert signed["key_id"] == key.key_id
+        for operator_only in (signed["audit_hash"], signed["signature"], *signed["removed"]):
+            assert operator_only not in receipt_page.text
         assert api.get(f"/api/onboardings/{created['id']}").json()["key_destroyed"] is True
 
         # The operator gives up on this run; a retry starts a new one, and the link asks for a new key.
