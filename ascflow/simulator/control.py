@@ -11,6 +11,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ascflow.simulator.faults import FaultPlan
+from ascflow.simulator.listing_state import seed_app_listing
 from ascflow.simulator.processes import advance
 from ascflow.simulator.routes.people import accept_invitation
 from ascflow.simulator.scenario import (
@@ -150,7 +151,9 @@ def _seed(team: Team, method: str, parts: list[str], payload: Any) -> tuple[int,
     created: Resource
     match method, parts:
         case "POST", ["apps"]:
-            created = seed_app(team, AppSpec.model_validate(payload))
+            spec = AppSpec.model_validate(payload)
+            created = seed_app(team, spec)
+            seed_app_listing(team, created, spec.app_privacy_published)
         case "POST", ["apps", app_id, "builds"]:
             created = seed_build(team, _app(team, app_id), BuildSpec.model_validate(payload))
         case "POST", ["apps", app_id, "versions"]:

@@ -70,21 +70,24 @@ def seed_listing(team: Team) -> None:
         team.add(Resource("appCategories", category, {"platforms": platforms}, {"parent": None}))
         for sub in SUBCATEGORIES.get(category, []):
             parent = ("appCategories", category)
-            team.add(
-                Resource("appCategories", f"{category}_{sub}", {"platforms": platforms}, {"parent": parent})
-            )
+            team.add(Resource("appCategories", f"{category}_{sub}", {"platforms": platforms}, {"parent": parent}))
     for territory, currency, _ in TERRITORIES:
         team.add(Resource("territories", territory, {"currency": currency}))
     published = {spec.bundle_id: spec.app_privacy_published for spec in team.scenario.apps}
     for app in team.all("apps"):
-        versions = team.related(app, "appStoreVersions")
-        released = any(v.attributes["appVersionState"] in RELEASED_VERSION_STATES for v in versions)
-        app.hidden["appPrivacyPublished"] = released or published.get(app.attributes["bundleId"], False)
-        if released:
-            _seed_released_listing(team, app, versions)
-        else:
-            app.attributes["contentRightsDeclaration"] = None  # a new app has not declared it yet
-            add_app_info(team, app, "PREPARE_FOR_SUBMISSION")
+        seed_app_listing(team, app, published.get(app.attributes["bundleId"], False))
+
+
+def seed_app_listing(team: Team, app: Resource, app_privacy_published: bool) -> None:
+    """What Apple holds for an app record: a new app's bare listing, or a released app's complete one."""
+    versions = team.related(app, "appStoreVersions")
+    released = any(v.attributes["appVersionState"] in RELEASED_VERSION_STATES for v in versions)
+    app.hidden["appPrivacyPublished"] = released or app_privacy_published
+    if released:
+        _seed_released_listing(team, app, versions)
+    else:
+        app.attributes["contentRightsDeclaration"] = None  # a new app has not declared it yet
+        add_app_info(team, app, "PREPARE_FOR_SUBMISSION")
 
 
 SEEDERS.append(seed_listing)

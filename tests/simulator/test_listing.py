@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ascflow.simulator.scenario import AppSpec
 from tests.simulator.helpers import body
 from tests.simulator.listing_steps import (
     create_version,
@@ -241,3 +242,19 @@ def test_an_encryption_declaration_links_to_a_build(start_simulator) -> None:
     )
     listed = api.get("/v1/appEncryptionDeclarations", params={"filter[app]": sim.app_id}).json()["data"]
     assert [d["id"] for d in listed] == [declaration_id]
+
+
+def test_an_app_seeded_through_the_control_api_has_its_listing(fresh) -> None:
+    app_id = fresh.control.add_app(
+        AppSpec(
+            id="6400000099",
+            name="Second",
+            bundle_id="com.example.second",
+            sku="S-2",
+            app_privacy_published=True,
+        )
+    )
+    api = fresh.client()
+    info = editable_app_info(api, app_id)
+    assert info["localizations"][0]["attributes"]["name"] == "Second"
+    assert len(api.get("/v1/appCategories", params={"limit": "200"}).json()["data"]) > 26  # not seeded twice
