@@ -11,6 +11,8 @@ from ascflow.audit.cli import audit_app
 from ascflow.custody.cli import custody_app
 from ascflow.intake.cli import run_intake
 from ascflow.listing.cli import listing_app
+from ascflow.operator.custody_cli import deposit
+from ascflow.operator.runs_cli import runs_app
 from ascflow.signing.cli import signing_app
 from ascflow.simulator.cli import run_simulator
 
@@ -19,6 +21,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 app.command("simulator")(run_simulator)
 app.command("intake")(run_intake)
 app.add_typer(custody_app, name="custody")
+custody_app.command("deposit")(deposit)
+app.add_typer(runs_app, name="runs")
 app.add_typer(audit_app, name="audit")
 app.add_typer(signing_app, name="signing")
 app.add_typer(listing_app, name="listing")

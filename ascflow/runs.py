@@ -4,6 +4,7 @@ returns the run already created instead of starting a second one."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from prefect.client.orchestration import SyncPrefectClient
@@ -14,13 +15,15 @@ from ascflow.pipeline.request import OnboardingRequest
 from ascflow.pipeline.waiting import CredentialsArrived
 
 
-def start_onboarding(client: SyncPrefectClient, request: OnboardingRequest, idempotency_key: str) -> FlowRun:
+def start_onboarding(
+    client: SyncPrefectClient, request: OnboardingRequest, idempotency_key: str, tags: Sequence[str] = ()
+) -> FlowRun:
     deployment = client.read_deployment_by_name(contracts.ONBOARD_DEPLOYMENT)
     return client.create_flow_run_from_deployment(
         deployment.id,
         parameters={"request": request.model_dump(mode="json")},
         idempotency_key=idempotency_key,
-        tags=[f"tenant:{request.tenant}"],
+        tags=[f"tenant:{request.tenant}", *tags],
     )
 
 

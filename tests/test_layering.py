@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# The customer-facing service starts and resumes runs through Prefect's client; it is not library code.
-PREFECT_CLIENTS = {"intake"}
+# The customer-facing service and the operator's commands start and resume runs through Prefect's client; they
+# are not library code.
+PREFECT_CLIENTS = {"intake", "operator"}
 
 
 def library_packages() -> list[str]:

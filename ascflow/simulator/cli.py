@@ -17,8 +17,17 @@ def run_simulator(
         Path | None,
         typer.Option(help="Scenario file (YAML or JSON) declaring the team; see the simulator README."),
     ] = None,
+    demo_team: Annotated[
+        Path | None,
+        typer.Option(help="Write a dry-run team here (key, scenario, build, request) and print how."),
+    ] = None,
 ) -> None:
     """Serve a local App Store Connect (Apple's API under /v1, control API under /_simulator/)."""
+    if demo_team is not None:
+        from ascflow.operator.demo_team import print_demo_team  # the operator's dry run, not the simulator
+
+        print_demo_team(demo_team)
+        return
     # Imported here so that every other `ascflow` command starts without loading the server.
     from ascflow.simulator.scenario import Scenario, ScenarioError
     from ascflow.simulator.server import serve_forever
