@@ -12,6 +12,7 @@ spec) must also be absolute http(s) URLs.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from ascflow.simulator.documents import ApiError, Errors, Json, error
@@ -85,6 +86,13 @@ def check_values(values: Iterable[tuple[str, object]]) -> None:
                         f"The value of '{name}' must be {span} {unit} long; it is {size} {unit}.",
                     )
                 )
+        if name == "earliestReleaseDate" and not _date_time(value):
+            raise ApiError(
+                Errors.attribute_invalid(
+                    "/data/attributes/earliestReleaseDate",
+                    f"'{value}' is not a date-time: give it as 2026-06-17T12:00:00-07:00",
+                )
+            )
         if name in URL_ATTRIBUTES and value and not absolute_url(value):
             raise ApiError(
                 Errors.attribute_invalid(
@@ -92,6 +100,14 @@ def check_values(values: Iterable[tuple[str, object]]) -> None:
                     f"'{value}' is not a valid URL for '{name}': give the entire URL, starting with https://",
                 )
             )
+
+
+def _date_time(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return "T" in value
 
 
 def absolute_url(value: str) -> bool:

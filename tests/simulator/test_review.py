@@ -346,3 +346,37 @@ def test_a_canceled_submission_completes_and_frees_the_app(start_simulator) -> N
         lambda s: s == "COMPLETE",
     )
     assert open_submission(api, sim.app_id).status_code == 201
+
+
+def test_another_open_submission_gets_apples_text(sim: RunningSimulator) -> None:
+    api = sim.client()
+    first = open_submission(api, sim.app_id).json()["data"]["id"]
+    second = open_submission(api, sim.app_id)
+    assert (
+        second.json()["errors"][0]["detail"]
+        == f"There is another reviewSubmissions with id {first} still in progress."
+    )
+
+
+def test_a_release_date_must_be_a_date_time(sim: RunningSimulator) -> None:
+    api = sim.client()
+    version_id = create_version(api, sim.app_id).json()["data"]["id"]
+    bad = api.patch(
+        f"/v1/appStoreVersions/{version_id}",
+        json=body(
+            "appStoreVersions",
+            {"releaseType": "SCHEDULED", "earliestReleaseDate": "next week"},
+            id_=version_id,
+        ),
+    )
+    assert bad.status_code == 409
+    assert bad.json()["errors"][0]["source"] == {"pointer": "/data/attributes/earliestReleaseDate"}
+    good = api.patch(
+        f"/v1/appStoreVersions/{version_id}",
+        json=body(
+            "appStoreVersions",
+            {"releaseType": "SCHEDULED", "earliestReleaseDate": "2026-06-17T12:00:00-07:00"},
+            id_=version_id,
+        ),
+    )
+    assert good.json()["data"]["attributes"]["earliestReleaseDate"] == "2026-06-17T12:00:00-07:00"

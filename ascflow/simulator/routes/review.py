@@ -243,9 +243,9 @@ def create_submission(call: Call) -> Reply:
     for submission in team.related(app, "reviewSubmissions"):
         if submission.attributes["state"] in OPEN_SUBMISSION_STATES:
             raise ApiError(
+                # Apple's text (fastlane#21482).
                 Errors.entity_error(
-                    "You cannot create a new review submission while another one for this app is open "
-                    f"(reviewSubmissions/{submission.id} is {submission.attributes['state']}).",
+                    f"There is another reviewSubmissions with id {submission.id} still in progress.",
                     "/data/relationships/app",
                 )
             )
