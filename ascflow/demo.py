@@ -191,13 +191,10 @@ def _follow(prefect: LocalPrefect, run_id: str, audit: Any, echo: Echo) -> str:
     deadline = time.monotonic() + RUN_TIMEOUT
     with httpx.Client(base_url=prefect.api_url, timeout=30) as api:
         while time.monotonic() < deadline:
-            for record in list(audit.events())[seen_events:]:
-                seen_events += 1
-                target = record.target.apple_type or ("custody" if record.target.custody_id else "")
-                ident = record.target.apple_id or record.target.custody_id or ""
-                echo(
-                    f"    audit #{record.seq:<3} {record.action.value:<32} {record.outcome:<8} {target} {ident}"
-                )
+            fresh = list(audit.events())[seen_events:]
+            seen_events += len(fresh)
+            for line in _audit_lines(fresh):
+                echo(line)
             for name in _finished_steps(api, run_id)[len(steps_done) :]:
                 steps_done.append(name)
                 echo(f"  step {name}: task finished")
@@ -211,6 +208,27 @@ def _follow(prefect: LocalPrefect, run_id: str, audit: Any, echo: Echo) -> str:
                 return str(state["type"])
             time.sleep(0.5)
     return "TIMED_OUT"
+
+
+def _audit_lines(records: list[Any]) -> list[str]:
+    """One line per event; a run of the same event on the same target (a key opened by step after step) folds
+    into one line with its count."""
+    lines: list[tuple[str, str, int]] = []
+    for record in records:
+        target = record.target
+        if target.custody_id:
+            whose = (
+                "signing key" if record.action.value.startswith("signing_key.") else f"key {target.apple_id}"
+            )
+            what = f"custody {target.custody_id} ({whose})"
+        else:
+            what = f"{target.apple_type or ''} {target.apple_id or ''}".strip()
+        key = f"{record.action.value:<32} {record.outcome:<8} {what}"
+        if lines and lines[-1][1] == key:
+            lines[-1] = (lines[-1][0], key, lines[-1][2] + 1)
+        else:
+            lines.append((f"#{record.seq}", key, 1))
+    return [f"    audit {seq:<5} {key}" + (f"  (x{count})" if count > 1 else "") for seq, key, count in lines]
 
 
 def _finished_steps(api: httpx.Client, run_id: str) -> list[str]:

@@ -60,6 +60,8 @@ class LocalPrefect:
             "PREFECT_SERVER_API_PORT": str(self.port),
             "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(home / "storage"),
             "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+            # The client's retry lines (logger ascflow.connect.session) reach the run's logs in the UI.
+            "PREFECT_LOGGING_EXTRA_LOGGERS": "ascflow",
             # A short poller interval must not fill SQLite with a hundred future runs at once.
             "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
             "PREFECT_SERVER_SERVICES_SCHEDULER_MAX_RUNS": "3",

@@ -19,7 +19,7 @@ from ascflow.pipeline.summary import RunSummary, failure_markdown
 from ascflow.pipeline.teardown import ReceiptSummary
 from ascflow.pipeline.waiting import CredentialsArrived, Waiting, explain_credentials_wait
 from flows.steps import StepRunner
-from flows.waiting import suspend_until_resumed, waits_of_this_run
+from flows.waiting import suspend_until_resumed, wait_lines
 from tasks.credentials import destroy
 from tasks.locking import one_run_per_app
 from tasks.run import artifact_key, record_run_end, record_run_start
@@ -52,7 +52,7 @@ def await_credentials(request: OnboardingRequest) -> str:
 
 
 def record_summary(summary: RunSummary) -> None:
-    summary.waits = [f"{w.kind}, since {w.since:%Y-%m-%d %H:%M:%S} UTC" for w in waits_of_this_run()]
+    summary.waits = wait_lines()
     # Made by the flow, not a task, so the artifact belongs to the flow run (the Artifacts tab names it).
     create_markdown_artifact(
         markdown=summary.markdown(),

@@ -4,7 +4,8 @@ already fired returns its input at once."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
 
@@ -17,6 +18,7 @@ from ascflow.pipeline.waiting import Waiting
 from tasks.support import run_id
 
 M = TypeVar("M", bound=BaseModel)
+RESUMED = "ascflow-resumed-"
 
 
 def suspend_until_resumed(
@@ -30,11 +32,40 @@ def suspend_until_resumed(
         key=key,
         timeout=timeout_seconds,
     )
+    # The first return after the resume is (within the restart's seconds) when the wait ended; a later pass
+    # over the same wait returns at once and keeps that first time.
+    if read_flow_run_input(RESUMED + key) is None:
+        create_flow_run_input(RESUMED + key, now().isoformat())
     return form.model_validate(answer.model_dump())
 
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def wait_lines() -> list[str]:
+    """Each wait of this run in words: what for, since when, and how long it lasted (or that it still lasts)."""
+    with get_client(sync_client=True) as client:
+        stored = client.filter_flow_run_input(
+            flow_run_id=UUID(run_id()), key_prefix=RESUMED, limit=100, exclude_keys=set()
+        )
+    resumed = sorted(datetime.fromisoformat(json.loads(item.value)) for item in stored)
+    lines = []
+    for wait in waits_of_this_run():
+        ended = next((t for t in resumed if t >= wait.since), None)
+        lasted = f"waited {_duration((ended or now()) - wait.since)}" + ("" if ended else ", still waiting")
+        what = f"{wait.kind} ({wait.step})" if wait.step else wait.kind
+        lines.append(f"{what}, since {wait.since:%Y-%m-%d %H:%M:%S} UTC, {lasted}")
+    return lines
+
+
+def _duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def waits_of_this_run() -> list[Waiting]:

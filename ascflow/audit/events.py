@@ -104,10 +104,13 @@ class Action(StrEnum):
     BUILD_PROCESSED = "build.processed"
     VERSION_PREPARED = "version.prepared"
     VERSION_RENAMED = "version.renamed"
+    LISTING_APPLIED = "listing.applied"
     REVIEW_SUBMITTED = "review.submitted"
     REVIEW_OUTCOME = "review.outcome"
     RUN_STARTED = "run.started"
     RUN_FINISHED = "run.finished"
+    # The intake refused uploads for a while: too many on one link, or from one client address.
+    INTAKE_UPLOADS_LIMITED = "intake.uploads_limited"
 
 
 class _Strict(BaseModel):

@@ -307,6 +307,11 @@ class Listing(_Strict):
     availability: Availability
     review: ReviewInformation
     release: Release = Field(default_factory=Release)
+    replace_screenshots: bool = Field(
+        default=False,
+        description="Delete the screenshots App Store Connect holds that this file no longer lists (otherwise "
+        "they stay, after the listed ones).",
+    )
 
 
 def listing_json_schema() -> str:

@@ -90,7 +90,12 @@ class StepContext:
         )
         del credentials
         self.team_ref = team_reference(issuer_id)
-        session = Session(key, base_url=self.settings.asc_base_url, on_request=self.calls.observe)
+        session = Session(
+            key,
+            base_url=self.settings.asc_base_url,
+            on_request=self.calls.observe,
+            retry=self.settings.retry_policy(),
+        )
         with AppStoreConnect(session) as client:
             yield client
 

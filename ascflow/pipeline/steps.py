@@ -21,6 +21,7 @@ from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.credentials import access_wait, validate_credentials
 from ascflow.pipeline.job import Job, StepResult, Wait
 from ascflow.pipeline.listing import check_listing
+from ascflow.pipeline.listing_apply import apply_app_listing, apply_pricing, apply_version_listing
 from ascflow.pipeline.request import OnboardingRequest
 from ascflow.pipeline.review import await_review, submit_for_review
 from ascflow.pipeline.signing import ensure_signing
@@ -66,10 +67,37 @@ STEPS: tuple[StepDef, ...] = (
     StepDef("validate-credentials", "validate credentials", validate_credentials, keeps_result=False),
     StepDef("ensure-signing", "ensure signing", ensure_signing, exclusive=one_certificate_maker),
     StepDef("invite-team", "invite team", invite_team, background=True),
+    StepDef(
+        "apply-app-listing",
+        "apply app listing",
+        apply_app_listing,
+        needs=("validate-credentials", "check-listing"),
+        applies=has_listing,
+        background=True,
+    ),
+    StepDef(
+        "apply-pricing",
+        "apply price and availability",
+        apply_pricing,
+        needs=("validate-credentials", "check-listing"),
+        applies=has_listing,
+        background=True,
+    ),
     StepDef("upload-build", "upload build", prepare_build),
     StepDef("prepare-version", "prepare version", prepare_version, needs=("upload-build", "check-listing")),
     StepDef(
-        "submit-for-review", "submit for review", submit_for_review, needs=("upload-build", "prepare-version")
+        "apply-version-listing",
+        "apply version listing",
+        apply_version_listing,
+        needs=("check-listing", "prepare-version"),
+        applies=has_listing,
+    ),
+    # The background listing steps are needed here: the submission waits until they are done.
+    StepDef(
+        "submit-for-review",
+        "submit for review",
+        submit_for_review,
+        needs=("upload-build", "prepare-version", "apply-app-listing", "apply-pricing"),
     ),
     StepDef(
         "await-review",
@@ -90,6 +118,27 @@ def run_step(step: StepDef, ctx: StepContext, job: Job) -> StepResult | Wait:
     except AgreementsMissing as missing:
         ctx.record(Action.ACCESS_WAITING, "denied", custody_id=job.custody_id, error_code=missing.code)
         return access_wait(job, "agreements_missing")
+
+
+def run_in_process(
+    ctx: StepContext, request: OnboardingRequest, custody_id: str, *, skip: frozenset[str] = frozenset()
+) -> tuple[dict[str, StepResult], Wait | None]:
+    """The step list one step after another in this process, without Prefect (for benchmarks, tests and dry
+    runs): every result by step name, and the wait that stopped it, if one did."""
+    results: dict[str, StepResult] = {}
+    for step in STEPS:
+        if step.name in skip or not step.applies(request):
+            continue
+        job = Job(
+            request=request,
+            custody_id=custody_id,
+            results={n: results[n] for n in step.needs if n in results},
+        )
+        result = run_step(step, ctx, job)
+        if isinstance(result, Wait):
+            return results, result
+        results[step.name] = result
+    return results, None
 
 
 def step_named(name: str) -> StepDef:

@@ -23,9 +23,9 @@ from ascflow.connect.actions.listing import (
     ensure_app_details,
     ensure_app_info,
     ensure_version_listing,
-    is_first_version,
 )
 from ascflow.connect.actions.pricing import ensure_availability, ensure_price
+from ascflow.connect.actions.release import is_first_version
 from ascflow.connect.actions.screenshots import ensure_screenshots
 from ascflow.connect.models import Platform
 from ascflow.simulator.scenario import AppSpec, VersionSpec
@@ -124,7 +124,7 @@ def apply_listing(
         ensure_app_details(client, app_id, "DOES_NOT_USE_THIRD_PARTY_CONTENT"),
         ensure_app_info(client, app_id, CATEGORIES, {"en-US": APP_INFO_TEXT}, AGE_RATING),
     ]
-    first = is_first_version(client, app_id, Platform.IOS)
+    first = is_first_version(client, app_id=app_id)
     listed = ensure_version_listing(
         client, release.version_id, COPYRIGHT, "AFTER_APPROVAL", None, {"en-US": version_text}, first
     )

@@ -82,7 +82,9 @@ def test_certificate_is_created_once_then_reused_by_its_key(apple: Apple) -> Non
     assert first.created
     assert first.resource.certificate.attributes.certificate_type is CertificateType.DISTRIBUTION
     unrelated = new_signing_request().private_key_pem
-    second = ensure_distribution_certificate(apple.client, held_keys=[unrelated, first.resource.private_key_pem])
+    second = ensure_distribution_certificate(
+        apple.client, held_keys=[unrelated, first.resource.private_key_pem]
+    )
     assert not second.created
     assert second.resource.certificate.id == first.resource.certificate.id
     assert second.resource.private_key_pem == first.resource.private_key_pem

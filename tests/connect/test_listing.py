@@ -20,8 +20,8 @@ from ascflow.connect.actions.listing import (
     ensure_app_details,
     ensure_app_info,
     ensure_version_listing,
-    is_first_version,
 )
+from ascflow.connect.actions.release import is_first_version
 from ascflow.connect.models import Platform
 from ascflow.simulator.faults import FaultPlan, FaultRule
 from tests.connect.conftest import Apple
@@ -190,16 +190,16 @@ def test_a_lost_answer_is_read_back_and_nothing_is_written_twice(
 
 def test_first_version_is_read_from_apples_version_states(make_apple: Callable[..., Apple]) -> None:
     release = start_first_release(make_apple)
-    assert is_first_version(release.apple.client, release.app_id, Platform.IOS) is True
+    assert is_first_version(release.apple.client, app_id=release.app_id) is True
     released = make_apple()  # the default app: 0.9 is READY_FOR_DISTRIBUTION
-    assert is_first_version(released.client, DEFAULT_APP_ID, Platform.IOS) is False
+    assert is_first_version(released.client, app_id=DEFAULT_APP_ID) is False
 
 
 def test_an_update_sends_whats_new(make_apple: Callable[..., Apple]) -> None:
     apple = make_apple()
     client = apple.client
     version = client.versions.create(app_id=DEFAULT_APP_ID, platform=Platform.IOS, version_string="1.0")
-    first = is_first_version(client, DEFAULT_APP_ID, Platform.IOS)
+    first = is_first_version(client, app_id=DEFAULT_APP_ID)
     listed = ensure_version_listing(
         client, version.id, COPYRIGHT, "AFTER_APPROVAL", None, {"en-US": VERSION_TEXT}, first
     )

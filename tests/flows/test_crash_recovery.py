@@ -11,6 +11,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.client.schemas.objects import StateType
 
 from ascflow.simulator.faults import FaultPlan, FaultRule
@@ -54,6 +55,12 @@ def test_a_run_killed_mid_way_and_run_again_completes_without_duplicates(flow_st
     assert crashed.start_time is not None
     rerun_calls = [r.time for r in flow_stack.apple_requests(key) if r.time > killed_at]
     assert min(rerun_calls) >= crashed.start_time.timestamp() + LEASE_SECONDS
+    # ...and said so, naming the run that held the lock, instead of waiting silently.
+    with flow_stack.prefect.client() as client:
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[rerun])))
+    waited = [log.message for log in logs if "waiting for the lock" in log.message]
+    assert waited, [log.message for log in logs]
+    assert f"held by run {killed}" in waited[0], waited
 
     apple = flow_stack.apple_state()
     app_id = apple.app(BUNDLE_ID)["id"]

@@ -26,26 +26,7 @@ from ascflow.connect.listing_models import (
     VersionListing,
     VersionLocalizationListing,
 )
-from ascflow.connect.models import ApiModel, AppVersionState, Platform
-
-# A version in one of these states was released once: the app's next version is an update (What's New).
-RELEASED_VERSION_STATES = frozenset(
-    {
-        AppVersionState.PROCESSING_FOR_DISTRIBUTION,
-        AppVersionState.READY_FOR_DISTRIBUTION,
-        AppVersionState.REPLACED_WITH_NEW_VERSION,
-    }
-)
-# The deprecated appStoreState still tells a removed-from-sale version apart (appVersionState has no such value).
-RELEASED_APP_STORE_STATES = frozenset(
-    {
-        "PROCESSING_FOR_APP_STORE",
-        "READY_FOR_SALE",
-        "REPLACED_WITH_NEW_VERSION",
-        "REMOVED_FROM_SALE",
-        "DEVELOPER_REMOVED_FROM_SALE",
-    }
-)
+from ascflow.connect.models import ApiModel
 
 
 class AppInfoNotEditable(ActionFailed):
@@ -335,14 +316,3 @@ def _ensure_version_text(
     localization_id = current.id
     update_once(lambda: client.version_texts.update(localization_id, diff), applied)
     return Ensured(current, created=False, changes=(f"version texts ({locale}): {_names(diff)}",))
-
-
-def is_first_version(client: AppStoreConnect, app_id: str, platform: Platform = Platform.IOS) -> bool:
-    """True while no version of the app on `platform` was ever released, from Apple's version states: then
-    Apple refuses What's New. (fastlane counts versions instead; a rejected first version followed by another
-    one before any release is still a first release here.)"""
-    return not any(
-        v.attributes.app_version_state in RELEASED_VERSION_STATES
-        or v.attributes.app_store_state in RELEASED_APP_STORE_STATES
-        for v in client.versions.list_for_app(app_id=app_id, platform=platform)
-    )

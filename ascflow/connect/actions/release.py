@@ -23,24 +23,39 @@ class VersionNotEditable(ActionFailed):
     """The version is already with Apple's review with another build, so it cannot be changed now."""
 
 
-# A version in one of these states passed App Review once: an app that has one is past its first release, so
-# Apple requires What's New on its next version, and refuses it on the first (GUESS on ACCEPTED: approved).
+# A version in one of these states reached the App Store: an app that has one is past its first release, so
+# Apple requires What's New on its next version and refuses it on the first.
 RELEASED_VERSION_STATES = frozenset(
     {
-        AppVersionState.ACCEPTED,
-        AppVersionState.PENDING_APPLE_RELEASE,
-        AppVersionState.PENDING_DEVELOPER_RELEASE,
         AppVersionState.PROCESSING_FOR_DISTRIBUTION,
         AppVersionState.READY_FOR_DISTRIBUTION,
         AppVersionState.REPLACED_WITH_NEW_VERSION,
     }
 )
+# The deprecated appStoreState still tells a removed-from-sale version apart (appVersionState has no such value).
+RELEASED_APP_STORE_STATES = frozenset(
+    {
+        "PROCESSING_FOR_APP_STORE",
+        "READY_FOR_SALE",
+        "REPLACED_WITH_NEW_VERSION",
+        "REMOVED_FROM_SALE",
+        "DEVELOPER_REMOVED_FROM_SALE",
+    }
+)
 
 
-def is_first_version(client: AppStoreConnect, *, app_id: str, version_id: str, platform: Platform) -> bool:
-    """From Apple's state, not a flag: no other version of the app on this platform ever passed review."""
+def is_first_version(
+    client: AppStoreConnect, *, app_id: str, platform: Platform = Platform.IOS, version_id: str | None = None
+) -> bool:
+    """From Apple's state, not a flag: no version of the app on `platform` (other than `version_id`, the one
+    being prepared) ever reached the store. A rejected first version followed by another before any release
+    is still a first release."""
     return not any(
-        v.id != version_id and v.attributes.app_version_state in RELEASED_VERSION_STATES
+        v.id != version_id
+        and (
+            v.attributes.app_version_state in RELEASED_VERSION_STATES
+            or v.attributes.app_store_state in RELEASED_APP_STORE_STATES
+        )
         for v in client.versions.list_for_app(app_id=app_id, platform=platform)
     )
 
