@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     intake_max_key_bytes: int = Field(
         default=4096, gt=0, le=16 * 1024, description="Largest .p8 part; Apple's keys are ~260 bytes."
     )
+    intake_upload_attempts: int = Field(
+        default=10, ge=1, description="Uploads admitted per link, and per client address, in the window."
+    )
+    intake_upload_window_seconds: float = Field(
+        default=15 * 60.0, gt=0, description="The sliding window of intake_upload_attempts."
+    )
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(

@@ -21,7 +21,7 @@ from ascflow.simulator.server import SimulatorServer
 from tests.fixtures.keys import make_customer_key
 from tests.fixtures.simulator import DEFAULT_BUNDLE_ID, default_scenario
 from tests.intake.conftest import IntakeServer, intake_settings
-from tests.intake.fuzzing import Tally, fuzz_key_loader, fuzz_uploads, prefect_down
+from tests.intake.fuzzing import UNLIMITED, Tally, fuzz_key_loader, fuzz_uploads, prefect_down
 
 
 def report(name: str, tally: Tally, seconds: float, *, over_http: bool) -> None:
@@ -47,7 +47,7 @@ def main() -> int:
         tempfile.TemporaryDirectory() as folder,
         SimulatorServer(default_scenario(make_customer_key())) as apple,
     ):
-        settings = intake_settings(Path(folder) / "data", apple.base_url)
+        settings = intake_settings(Path(folder) / "data", apple.base_url, **UNLIMITED)
         server = IntakeServer(settings, prefect_down).start()
         try:
             started = time.monotonic()

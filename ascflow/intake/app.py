@@ -26,6 +26,7 @@ from ascflow.intake.handover import PrefectClients, accept_key, already_received
 from ascflow.intake.onboardings import Onboarding
 from ascflow.intake.operator_api import operator_router
 from ascflow.intake.process import escape
+from ascflow.intake.ratelimit import audit_refusal
 from ascflow.intake.security import (
     BROWSER_COOKIE,
     SecurityHeaders,
@@ -151,6 +152,15 @@ def _customer_routes(app: FastAPI, intake: Intake) -> None:
             return problem_page(problem)
         if onboarding.custody_id is not None:
             return form_response(request, onboarding, token, already_received())
+        # Behind a proxy, uvicorn takes the address from X-Forwarded-For of the proxies it trusts.
+        limited = intake.limiter.admit(onboarding.id, request.client.host if request.client else "")
+        if limited is not None:
+            log.info("upload refused: too many attempts (%s)", limited.scope)
+            if limited.first_refusal:
+                await run_in_threadpool(
+                    audit_refusal, intake.audit, onboarding.tenant, onboarding.flow_run_id, limited
+                )
+            return pages.too_many_attempts(limited, intake.limiter, status_url=f"/o/{token}/status")
         upload = KeyUpload(intake.limits)
         try:
             boundary = check_request_headers(request.headers, intake.limits)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from ascflow.intake.ratelimit import AttemptLimiter, Limited
 from ascflow.intake.status import CustomerReceipt, StatusView
 from ascflow.intake.upload import UploadRefused, size_in_words
 
@@ -60,6 +62,27 @@ def message_page(
     title: str, *paragraphs: str, status: int = 200, status_url: str | None = None
 ) -> HTMLResponse:
     return _page("message.html", status, title=title, paragraphs=paragraphs, status_url=status_url)
+
+
+def too_many_attempts(limited: Limited, limiter: AttemptLimiter, *, status_url: str) -> HTMLResponse:
+    when = datetime.now(UTC) + timedelta(seconds=limited.retry_after_seconds)
+    source = "with this link" if limited.scope == "link" else "from your network"
+    response = message_page(
+        "Too many attempts",
+        f"We accept {limiter.attempts} uploads {source} within {_duration(limiter.window)}, and that many "
+        "were sent. Nothing was read from this attempt and nothing was kept.",
+        f"Try again after {when:%H:%M:%S} UTC (in about {_duration(limited.retry_after_seconds)}). If the key "
+        "was refused before, fix what the page said first.",
+        status=429,
+        status_url=status_url,
+    )
+    response.headers["Retry-After"] = str(limited.retry_after_seconds)
+    return response
+
+
+def _duration(seconds: float) -> str:
+    count, unit = (round(seconds / 60), "minute") if seconds >= 90 else (max(1, round(seconds)), "second")
+    return f"{count} {unit}{'s' if count != 1 else ''}"
 
 
 def status_page(

@@ -16,6 +16,7 @@ from ascflow.custody import Custody, open_custody
 from ascflow.intake.handover import PrefectClients
 from ascflow.intake.links import LinkClaims, LinkRefused, LinkSigner, load_secret
 from ascflow.intake.onboardings import Onboarding, OnboardingStore
+from ascflow.intake.ratelimit import AttemptLimiter
 from ascflow.intake.upload import Limits
 from ascflow.pipeline.request import OnboardingRequest
 from ascflow.settings import Settings
@@ -65,6 +66,12 @@ class Intake:
     @cached_property
     def custody(self) -> Custody:
         return open_custody(self.settings, audit=self.audit)
+
+    @cached_property
+    def limiter(self) -> AttemptLimiter:
+        return AttemptLimiter(
+            self.settings.intake_upload_attempts, self.settings.intake_upload_window_seconds
+        )
 
     @property
     def limits(self) -> Limits:

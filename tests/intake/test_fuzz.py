@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.fixtures.simulator import RunningSimulator
 from tests.intake.conftest import IntakeServer, intake_settings
-from tests.intake.fuzzing import fuzz_key_loader, fuzz_uploads, prefect_down
+from tests.intake.fuzzing import UNLIMITED, fuzz_key_loader, fuzz_uploads, prefect_down
 
 UPLOAD_CASES = 200
 KEY_CASES = 500
@@ -19,7 +19,7 @@ def test_hostile_uploads_get_no_server_error_and_leave_nothing_stored(
     tmp_path: Path, simulator: RunningSimulator
 ) -> None:
     # Prefect is down: a key that survives the fuzzing is kept in custody and handed over later.
-    settings = intake_settings(tmp_path / "data", simulator.base_url)
+    settings = intake_settings(tmp_path / "data", simulator.base_url, **UNLIMITED)
     server = IntakeServer(settings, prefect_down).start()
     try:
         tally = fuzz_uploads(server, simulator.bundle_id, UPLOAD_CASES)

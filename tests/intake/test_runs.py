@@ -52,15 +52,17 @@ def test_the_openapi_document_describes_every_operation(stack_intake: IntakeServ
     with stack_intake.operator() as api:
         document = api.get("/api/openapi.json").json()
     paths = document["paths"]
-    assert set(paths) == {
+    assert set(paths) >= {
         "/api/onboardings",
         "/api/onboardings/{onboarding_id}",
         "/api/onboardings/{onboarding_id}/link",
         "/api/onboardings/{onboarding_id}/start",
         "/api/onboardings/{onboarding_id}/retry",
         "/api/onboardings/{onboarding_id}/destroy-credentials",
+        "/api/onboardings/{onboarding_id}/receipt",
     }
-    assert not any(path.startswith("/o/") for path in paths), "customer pages are not part of the API"
+    # Other parts mount their operations here too (signing export, run retry), all under /api.
+    assert all(path.startswith("/api/") for path in paths), "customer pages are not part of the API"
     schema = {**document["components"]["schemas"]["CreatedOnboarding"], "components": document["components"]}
     OAS30Validator.check_schema(schema)
 
