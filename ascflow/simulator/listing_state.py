@@ -70,7 +70,9 @@ def seed_listing(team: Team) -> None:
         team.add(Resource("appCategories", category, {"platforms": platforms}, {"parent": None}))
         for sub in SUBCATEGORIES.get(category, []):
             parent = ("appCategories", category)
-            team.add(Resource("appCategories", f"{category}_{sub}", {"platforms": platforms}, {"parent": parent}))
+            team.add(
+                Resource("appCategories", f"{category}_{sub}", {"platforms": platforms}, {"parent": parent})
+            )
     for territory, currency, _ in TERRITORIES:
         team.add(Resource("territories", territory, {"currency": currency}))
     published = {spec.bundle_id: spec.app_privacy_published for spec in team.scenario.apps}
@@ -265,6 +267,14 @@ def add_screenshot(
     if isinstance(ordered, list):
         ordered.append(("appScreenshots", shot.id))
     return shot
+
+
+def remove_screenshots(team: Team, localization: Resource) -> None:
+    """A localization's screenshot sets and screenshots go with it."""
+    for screenshot_set in team.related(localization, "appScreenshotSets"):
+        for shot in team.related(screenshot_set, "appScreenshots"):
+            team.remove("appScreenshots", shot.id)
+        team.remove("appScreenshotSets", screenshot_set.id)
 
 
 def age_rating(team: Team, info: Resource) -> Resource:

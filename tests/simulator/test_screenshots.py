@@ -7,6 +7,7 @@ import hashlib
 import httpx
 import pytest
 
+from tests.simulator.helpers import body
 from tests.simulator.listing_steps import (
     commit_screenshot,
     create_version,
@@ -134,3 +135,22 @@ def test_screenshots_keep_creation_order_until_reordered(localization_id) -> Non
     assert partial.status_code == 409
     assert api.delete(f"/v1/appScreenshots/{ids[0]}").status_code == 204
     assert [r["id"] for r in api.get(linkage).json()["data"]] == [ids[2], ids[1]]
+
+
+def test_deleting_a_localization_deletes_its_screenshots(start_simulator) -> None:
+    sim = new_app(start_simulator)
+    api = sim.client()
+    version_id = create_version(api, sim.app_id)
+    french = api.post(
+        "/v1/appStoreVersionLocalizations",
+        json=body(
+            "appStoreVersionLocalizations",
+            {"locale": "fr-FR"},
+            appStoreVersion=("appStoreVersions", version_id),
+        ),
+    ).json()["data"]
+    set_id = screenshot_set(api, french["id"]).json()["data"]["id"]
+    shot_id = reserve_screenshot(api, set_id, 100).json()["data"]["id"]
+    assert api.delete(f"/v1/appStoreVersionLocalizations/{french['id']}").status_code == 204
+    assert api.get(f"/v1/appScreenshotSets/{set_id}").status_code == 404
+    assert api.get(f"/v1/appScreenshots/{shot_id}").status_code == 404

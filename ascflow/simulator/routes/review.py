@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ascflow.simulator.documents import ApiError, Errors, Json
 from ascflow.simulator.listing_rules import attribute_locked, check_attributes, check_locale, check_update
-from ascflow.simulator.listing_state import is_first_version, version_created
+from ascflow.simulator.listing_state import is_first_version, remove_screenshots, version_created
 from ascflow.simulator.review_rules import review_problems
 from ascflow.simulator.routes.reads import one
 from ascflow.simulator.routing import Call, Reply, created, handles, no_content, ok
@@ -130,10 +130,11 @@ def delete_version(call: Call) -> Reply:
     version = one(call, "appStoreVersions")
     if version.attributes["appVersionState"] != "PREPARE_FOR_SUBMISSION":
         raise ApiError(Errors.entity_error("Only a version in PREPARE_FOR_SUBMISSION can be deleted."))
-    for child in call.team.related(version, "appStoreVersionLocalizations") + call.team.related(
-        version, "appStoreReviewDetail"
-    ):
-        call.team.remove(child.type, child.id)
+    for localization in call.team.related(version, "appStoreVersionLocalizations"):
+        remove_screenshots(call.team, localization)
+        call.team.remove(localization.type, localization.id)
+    for detail in call.team.related(version, "appStoreReviewDetail"):
+        call.team.remove(detail.type, detail.id)
     call.team.remove("appStoreVersions", version.id)
     return no_content()
 
@@ -200,7 +201,10 @@ def whats_new_allowed(team: Team, version: Resource, attributes: Json) -> None:
 
 @handles("DELETE", "/v1/appStoreVersionLocalizations/{id}")
 def delete_localization(call: Call) -> Reply:
-    call.team.remove("appStoreVersionLocalizations", one(call, "appStoreVersionLocalizations").id)
+    localization = one(call, "appStoreVersionLocalizations")
+    editable(call.team.related(localization, "appStoreVersion")[0])
+    remove_screenshots(call.team, localization)
+    call.team.remove("appStoreVersionLocalizations", localization.id)
     return no_content()
 
 
