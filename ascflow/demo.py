@@ -1,16 +1,22 @@
-"""`ascflow demo`: the whole pipeline against a simulated App Store Connect, on a local Prefect server.
+"""`ascflow demo`: a first release, end to end, against a simulated App Store Connect on a local Prefect server.
 
 A demo customer makes an Admin key that Apple activates only after a while; the key goes into custody; the
-onboarding run checks it, waits (suspended, holding no worker) until the access poller sees the key work,
-creates the certificate, profile and invitation, uploads a generated build, submits it, waits for Apple's
-review, destroys the key with a signed receipt, and the audit trail verifies.
+onboarding run checks the listing offline, checks the key, waits (suspended, holding no worker) until the access
+poller sees the key work, creates the certificate, profile and invitation, applies the store listing (texts,
+category, age rating, price, availability, three screenshots), uploads a generated build, and tries to submit
+version 1.0: Apple refuses until the App Privacy answers are published, so the run waits again until the invited
+team member publishes them (here through the simulator's control API, as the web UI would) and the poller
+resumes it. Then it waits for Apple's review, destroys the key with a signed receipt, and the audit trail
+verifies.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import plistlib
 import secrets
+import shutil
 import tempfile
 import time
 import uuid
@@ -27,6 +33,7 @@ from pydantic import SecretStr
 from ascflow.audit import Actor, open_audit_log
 from ascflow.audit.verify import verify_log
 from ascflow.custody import CustodyInput, open_custody
+from ascflow.listing import ListingSource, write_example_screenshots
 from ascflow.local_prefect import LocalPrefect
 from ascflow.pipeline import steps as step_list
 from ascflow.pipeline.request import BuildSource, Invitee, OnboardingRequest, ReviewContact
@@ -36,9 +43,14 @@ from ascflow.simulator.scenario import AppSpec, Delays, Scenario, VersionSpec
 from ascflow.simulator.server import SimulatorServer
 
 TIME_SCALE = 3600.0  # one hour of Apple time per wall-clock second
-ACCESS_DELAY_WALL_SECONDS = 20.0
+ACCESS_DELAY_WALL_SECONDS = 30.0  # the run's first check comes before that even on a busy machine
 DEMO_TENANT = "demo-games"
-DEMO_BUNDLE_ID = "com.example.demogame"
+DEMO_BUNDLE_ID = "com.example.demogame"  # released before: an update (the operator's dry run uses it)
+FIRST_RELEASE_BUNDLE_ID = "com.example.tally"  # a new app: the demo publishes its first release
+FIRST_RELEASE_APP_ID = "6400000100"
+EXAMPLE_LISTING = Path(__file__).resolve().parent.parent / "examples" / "listing.yaml"
+# The example listing's demo account takes its password from this variable of the worker's environment.
+DEMO_PASSWORD_ENV = "TALLY_DEMO_PASSWORD"
 RUN_TIMEOUT = 600.0
 Echo = Callable[[str], None]
 
@@ -53,7 +65,10 @@ def demo_scenario(issuer_id: str) -> Scenario:
                 bundle_id=DEMO_BUNDLE_ID,
                 sku="DEMOGAME01",
                 versions=[VersionSpec(version_string="1.0", state="READY_FOR_DISTRIBUTION")],
-            )
+            ),
+            AppSpec(
+                id=FIRST_RELEASE_APP_ID, name="Tally Lists", bundle_id=FIRST_RELEASE_BUNDLE_ID, sku="TALLY01"
+            ),
         ],
         delays=Delays(
             upload_processing_seconds=300,
@@ -78,21 +93,46 @@ def demo_key() -> tuple[str, str, str]:
     return key_id, p8, public.decode()
 
 
-def demo_build(folder: Path, size: int = 12 * 1024 * 1024) -> Path:
-    """An .ipa-shaped zip big enough to need several upload parts."""
-    ipa = folder / "DemoGame.ipa"
+def demo_build(
+    folder: Path,
+    size: int = 12 * 1024 * 1024,
+    *,
+    bundle_id: str = DEMO_BUNDLE_ID,
+    version: str = "1.1",
+    build_number: str = "42",
+) -> Path:
+    """An .ipa big enough to need several upload parts, whose Info.plist names the app (Apple reads it)."""
+    ipa = folder / f"{bundle_id.rsplit('.', 1)[-1]}.ipa"
+    info = {
+        "CFBundleIdentifier": bundle_id,
+        "CFBundleShortVersionString": version,
+        "CFBundleVersion": build_number,
+    }
     with zipfile.ZipFile(ipa, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr("Payload/DemoGame.app/Info.plist", _info_plist())
-        archive.writestr("Payload/DemoGame.app/DemoGame", os.urandom(size))
+        archive.writestr("Payload/App.app/Info.plist", plistlib.dumps(info))
+        archive.writestr("Payload/App.app/App", os.urandom(size))
     return ipa
 
 
-def _info_plist() -> str:
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict>'
-        f"<key>CFBundleIdentifier</key><string>{DEMO_BUNDLE_ID}</string>"
-        "<key>CFBundleShortVersionString</key><string>1.1</string>"
-        "<key>CFBundleVersion</key><string>42</string></dict></plist>\n"
+def demo_listing(folder: Path) -> Path:
+    """The example listing (examples/listing.yaml) beside its three generated screenshots."""
+    folder.mkdir(parents=True, exist_ok=True)
+    listing = folder / "listing.yaml"
+    shutil.copyfile(EXAMPLE_LISTING, listing)
+    write_example_screenshots(folder / "screenshots")
+    return listing
+
+
+def first_release_request(custody_id: str, ipa: Path, listing: Path) -> OnboardingRequest:
+    """Version 1.0 of a new app: everything Apple needs besides the build comes from the listing."""
+    return demo_request(custody_id, ipa).model_copy(
+        update={
+            "bundle_id": FIRST_RELEASE_BUNDLE_ID,
+            "version": "1.0",
+            "whats_new": {},
+            "review_contact": None,
+            "listing": ListingSource(path=str(listing)),
+        }
     )
 
 
@@ -134,6 +174,8 @@ def run_demo(workdir: Path | None = None, echo: Echo = print) -> int:
             "ASCFLOW_ASC_BASE_URL": apple.base_url,
             "ASCFLOW_POLL_INTERVAL_SECONDS": "0.2",
             "ASCFLOW_ACCESS_BACKOFF_SECONDS": "[0.5, 1.0]",
+            "ASCFLOW_APP_PRIVACY_RECHECK_SECONDS": "2",
+            DEMO_PASSWORD_ENV: secrets.token_urlsafe(12),
         }
         settings = Settings(data_dir=root / "data", asc_base_url=apple.base_url)
         audit = open_audit_log(settings)
@@ -141,7 +183,7 @@ def run_demo(workdir: Path | None = None, echo: Echo = print) -> int:
         record = custody.deposit(
             CustodyInput(
                 tenant=DEMO_TENANT,
-                app_bundle_id=DEMO_BUNDLE_ID,
+                app_bundle_id=FIRST_RELEASE_BUNDLE_ID,
                 key_id=key_id,
                 issuer_id=SecretStr(issuer_id),
                 p8=SecretStr(p8),
@@ -152,7 +194,8 @@ def run_demo(workdir: Path | None = None, echo: Echo = print) -> int:
         echo(
             f"  the customer's key is in custody as {record.id} (expires {record.expires_at:%Y-%m-%d %H:%M} UTC)"
         )
-        request = demo_request(record.id, demo_build(root))
+        ipa = demo_build(root, bundle_id=FIRST_RELEASE_BUNDLE_ID, version="1.0", build_number="1")
+        request = first_release_request(record.id, ipa, demo_listing(root / "listing"))
         echo("  starting a Prefect server and serving the flows (first start migrates its database)...")
         with LocalPrefect(root / "prefect", env=env, poll_seconds=3) as prefect:
             echo(f"  Prefect UI: {prefect.ui_url}")
@@ -165,7 +208,14 @@ def run_demo(workdir: Path | None = None, echo: Echo = print) -> int:
             with prefect.client() as client:
                 run = start_onboarding(client, request, idempotency_key=f"demo:{request.custody_id}")
             echo(f"  onboarding run {run.name} ({run.id}) started\n")
-            state = _follow(prefect, str(run.id), audit, echo)
+
+            def team_member_publishes_app_privacy() -> None:
+                echo("  the invited team member answers App Privacy in App Store Connect and clicks Publish")
+                apple.control.publish_app_privacy(FIRST_RELEASE_APP_ID)
+
+            state = _follow(
+                prefect, str(run.id), audit, echo, on_app_privacy=team_member_publishes_app_privacy
+            )
             summary = _artifact(prefect, str(run.id))
         report = verify_log(audit.backend, audit.key.public)
         state_counts = {kind: len(items) for kind, items in apple.control.state().items()}
@@ -184,7 +234,9 @@ def run_demo(workdir: Path | None = None, echo: Echo = print) -> int:
     return 0 if ok else 1
 
 
-def _follow(prefect: LocalPrefect, run_id: str, audit: Any, echo: Echo) -> str:
+def _follow(
+    prefect: LocalPrefect, run_id: str, audit: Any, echo: Echo, *, on_app_privacy: Callable[[], None]
+) -> str:
     seen_events = 0
     steps_done: list[str] = []
     last_state = ""
@@ -202,7 +254,10 @@ def _follow(prefect: LocalPrefect, run_id: str, audit: Any, echo: Echo) -> str:
             state = run["state"]
             label = f"{state['type']}/{state['name']}"
             if label != last_state:
-                echo(f"  run state: {state['name']}" + _why(state))
+                pause_key = (state.get("state_details") or {}).get("pause_key") or ""
+                echo(f"  run state: {state['name']}" + _why(state, pause_key))
+                if state["name"] == "Suspended" and pause_key.startswith("submit-for-review"):
+                    on_app_privacy()
                 last_state = label
             if state["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
                 return str(state["type"])
@@ -217,9 +272,7 @@ def _audit_lines(records: list[Any]) -> list[str]:
     for record in records:
         target = record.target
         if target.custody_id:
-            whose = (
-                "signing key" if record.action.value.startswith("signing_key.") else f"key {target.apple_id}"
-            )
+            whose = "signing key" if record.action.value.startswith("signing_key.") else "the customer's key"
             what = f"custody {target.custody_id} ({whose})"
         else:
             what = f"{target.apple_type or ''} {target.apple_id or ''}".strip()
@@ -246,7 +299,9 @@ def _finished_steps(api: httpx.Client, run_id: str) -> list[str]:
     return [titles[name] for name in dict.fromkeys(names) if name in titles]
 
 
-def _why(state: dict[str, Any]) -> str:
+def _why(state: dict[str, Any], pause_key: str) -> str:
+    if state["name"] == "Suspended" and pause_key.startswith("submit-for-review"):
+        return " (Apple wants the App Privacy answers, which only a person can publish; holding no worker)"
     if state["name"] == "Suspended":
         return " (waiting for Apple, holding no worker; the access poller resumes the run)"
     if state["name"] == "Resuming":
