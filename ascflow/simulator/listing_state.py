@@ -22,7 +22,7 @@ from ascflow.simulator.listing_catalog import (
     customer_price,
     price_point_id,
 )
-from ascflow.simulator.state import RELEASED_VERSION_STATES, REVERSE, SEEDERS, Resource, Team
+from ascflow.simulator.state import PROCESSES, RELEASED_VERSION_STATES, REVERSE, SEEDERS, Resource, Team
 
 REVERSE.update(
     {
@@ -60,6 +60,15 @@ CATEGORY_RELATIONSHIPS = (
 )  # fmt: skip
 # fastlane's App#fetch_edit_app_info: the appInfo still open to edits (reference §2.1).
 EDITABLE_APP_INFO_STATES = {"PREPARE_FOR_SUBMISSION", "DEVELOPER_REJECTED", "REJECTED", "WAITING_FOR_REVIEW"}
+# The state of the appInfo that goes with the app's newest version, by that version's state (GUESS: the spec's
+# AppInfo states mirror the version's; after release the older live appInfo is REPLACED_WITH_NEW_INFO).
+APP_INFO_STATE = {
+    "PREPARE_FOR_SUBMISSION": "PREPARE_FOR_SUBMISSION", "READY_FOR_REVIEW": "READY_FOR_REVIEW",
+    "WAITING_FOR_REVIEW": "WAITING_FOR_REVIEW", "IN_REVIEW": "IN_REVIEW", "REJECTED": "REJECTED",
+    "METADATA_REJECTED": "REJECTED", "DEVELOPER_REJECTED": "DEVELOPER_REJECTED",
+    "PENDING_DEVELOPER_RELEASE": "PENDING_RELEASE", "PENDING_APPLE_RELEASE": "PENDING_RELEASE",
+    "READY_FOR_DISTRIBUTION": "READY_FOR_DISTRIBUTION", "ACCEPTED": "ACCEPTED",
+}  # fmt: skip
 SCREENSHOT_PROCESSING_SECONDS = 5.0  # Apple seconds from commit to COMPLETE or FAILED (GUESS)
 
 
@@ -93,6 +102,27 @@ def seed_app_listing(team: Team, app: Resource, app_privacy_published: bool) -> 
 
 
 SEEDERS.append(seed_listing)
+
+
+def follow_versions(team: Team, now: float | None = None) -> None:
+    """The newest appInfo takes the state of the app's newest version; a release replaces the old live one."""
+    for app in team.all("apps"):
+        infos = team.related(app, "appInfos")
+        versions = team.related(app, "appStoreVersions")
+        if not infos or not versions:
+            continue
+        wanted = APP_INFO_STATE.get(versions[-1].attributes["appVersionState"])
+        current = infos[-1]
+        if wanted is None or current.attributes["state"] == wanted:
+            continue
+        current.attributes["state"] = wanted
+        if wanted == "READY_FOR_DISTRIBUTION":
+            for older in infos[:-1]:
+                if older.attributes["state"] == "READY_FOR_DISTRIBUTION":
+                    older.attributes["state"] = "REPLACED_WITH_NEW_INFO"
+
+
+PROCESSES.append(follow_versions)
 
 
 def add_app_info(team: Team, app: Resource, state: str) -> Resource:

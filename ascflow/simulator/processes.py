@@ -23,8 +23,6 @@ def advance(team: Team) -> None:
         due = build.hidden.get("due")
         if build.attributes["processingState"] == "PROCESSING" and due is not None and due <= now:
             build.attributes["processingState"] = "VALID"
-    for process in PROCESSES:
-        process(team, now)
     for submission in team.all("reviewSubmissions"):
         while (due := submission.hidden.get("due")) is not None and due <= now:
             state = submission.attributes["state"]
@@ -34,6 +32,9 @@ def advance(team: Team) -> None:
                 _finish_review(team, submission)
             else:  # CANCELING
                 _set_submission(team, submission, "COMPLETE", None)
+    # Last: the store listing's processes follow the states the review has just reached.
+    for process in PROCESSES:
+        process(team, now)
 
 
 def _complete_upload(team: Team, upload: Resource, now: float) -> None:

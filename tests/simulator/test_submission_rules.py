@@ -14,7 +14,7 @@ from tests.simulator.listing_steps import (
     submit_for_review,
     version_localization,
 )
-from tests.simulator.publishing import upload_build
+from tests.simulator.publishing import upload_build, wait_for
 
 MISSING_ATTRIBUTE = "You must provide a value for the attribute '{}' with this request"
 
@@ -141,3 +141,35 @@ def test_an_update_needs_whats_new_in_every_locale(start_simulator) -> None:
     ] == MISSING_ATTRIBUTE.format("whatsNew")
     english = version_localization(api, version_id)
     assert english["attributes"]["keywords"]  # carried over from the released version
+
+
+def test_after_approval_the_next_version_is_an_update_with_a_new_app_info(start_simulator) -> None:
+    sim = new_app(start_simulator, upload_part_size=4096)
+    api = sim.client()
+    version_id = prepare_first_release(sim)
+    submission_id, _ = submit_for_review(api, sim.app_id, version_id)
+    patch(api, "reviewSubmissions", submission_id, {"submitted": True})
+    [info] = api.get(f"/v1/apps/{sim.app_id}/appInfos").json()["data"]
+    assert info["attributes"]["state"] == "WAITING_FOR_REVIEW"
+    wait_for(
+        lambda: api.get(f"/v1/appStoreVersions/{version_id}").json()["data"]["attributes"]["appVersionState"],
+        lambda state: state == "READY_FOR_DISTRIBUTION",
+    )
+    [info] = api.get(f"/v1/apps/{sim.app_id}/appInfos").json()["data"]
+    assert info["attributes"]["state"] == "READY_FOR_DISTRIBUTION"
+    update = api.post(
+        "/v1/appStoreVersions",
+        json=body("appStoreVersions", {"platform": "IOS", "versionString": "1.1"}, app=("apps", sim.app_id)),
+    ).json()["data"]
+    states = sorted(
+        i["attributes"]["state"] for i in api.get(f"/v1/apps/{sim.app_id}/appInfos").json()["data"]
+    )
+    assert states == ["PREPARE_FOR_SUBMISSION", "READY_FOR_DISTRIBUTION"]
+    localization = version_localization(api, update["id"])
+    assert localization["attributes"]["keywords"] == "todo,lists,tasks"  # carried over
+    assert (
+        patch(api, "appStoreVersionLocalizations", localization["id"], {"whatsNew": "More."}).status_code
+        == 200
+    )
+    shots = api.get(f"/v1/appStoreVersionLocalizations/{localization['id']}/appScreenshotSets").json()["data"]
+    assert [s["attributes"]["screenshotDisplayType"] for s in shots] == ["APP_IPHONE_67"]

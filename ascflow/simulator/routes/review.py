@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from ascflow.simulator.documents import ApiError, Errors, Json
 from ascflow.simulator.listing_rules import attribute_locked, check_attributes, check_locale, check_update
-from ascflow.simulator.listing_state import is_first_version, remove_screenshots, version_created
+from ascflow.simulator.listing_state import (
+    follow_versions,
+    is_first_version,
+    remove_screenshots,
+    version_created,
+)
 from ascflow.simulator.review_rules import review_problems
 from ascflow.simulator.routes.reads import one
 from ascflow.simulator.routing import Call, Reply, created, handles, no_content, ok
@@ -277,6 +282,7 @@ def update_submission(call: Call) -> Reply:
         version = team.version_of(submission)
         if version is not None:
             team.set_version_state(version, "DEVELOPER_REJECTED")
+        follow_versions(team)
         return ok(call, submission)
     if call.attributes.get("submitted"):
         if state not in {"READY_FOR_REVIEW", "UNRESOLVED_ISSUES"}:
@@ -296,6 +302,7 @@ def update_submission(call: Call) -> Reply:
         version = team.version_of(submission)
         if version is not None:
             team.set_version_state(version, "WAITING_FOR_REVIEW")
+    follow_versions(team)
     return ok(call, submission)
 
 
