@@ -24,8 +24,17 @@ from ascflow.connect.resources.pricing import (
     TerritoryAvailabilities,
 )
 from ascflow.connect.resources.profiles import Profiles
+from ascflow.connect.resources.release import PhasedReleases, ReleaseRequests
 from ascflow.connect.resources.review_submissions import ReviewSubmissions
 from ascflow.connect.resources.screenshots import AppScreenshots, AppScreenshotSets
+from ascflow.connect.resources.testflight import (
+    BetaAppLocalizations,
+    BetaAppReviewDetails,
+    BetaAppReviewSubmissions,
+    BetaBuildLocalizations,
+    BetaGroups,
+    BetaTesters,
+)
 from ascflow.connect.resources.users import UserInvitations, Users
 from ascflow.connect.resources.versions import (
     AppStoreReviewDetails,
@@ -66,6 +75,15 @@ class AppStoreConnect:
         self.territories = Territories(session)
         self.availabilities = AppAvailabilities(session)
         self.territory_availabilities = TerritoryAvailabilities(session)
+        # After the upload: TestFlight for the build, and release control for the approved version.
+        self.beta_build_localizations = BetaBuildLocalizations(session)
+        self.beta_groups = BetaGroups(session)
+        self.beta_testers = BetaTesters(session)
+        self.beta_app_localizations = BetaAppLocalizations(session)
+        self.beta_review_details = BetaAppReviewDetails(session)
+        self.beta_review_submissions = BetaAppReviewSubmissions(session)
+        self.phased_releases = PhasedReleases(session)
+        self.release_requests = ReleaseRequests(session)
 
     def close(self) -> None:
         self.session.close()

@@ -26,6 +26,7 @@ from ascflow.connect.models import (
     UserRole,
 )
 from ascflow.connect.resources.base import ResourceGroup
+from ascflow.connect.testflight_models import PhasedReleaseState
 from tests.fixtures.keys import CustomerKey
 from tests.fixtures.openapi import SPEC
 
@@ -228,6 +229,51 @@ OPERATIONS: dict[str, Callable[[AppStoreConnect], object]] = {
     "territory_availabilities.set_available": lambda c: c.territory_availabilities.set_available(
         "TA1", False
     ),
+    # TestFlight and release control.
+    "beta_build_localizations.list_for_build": lambda c: c.beta_build_localizations.list_for_build("BU1"),
+    "beta_build_localizations.create": lambda c: c.beta_build_localizations.create(
+        build_id="BU1", locale="en-US", whats_new="Try the widgets."
+    ),
+    "beta_build_localizations.update": lambda c: c.beta_build_localizations.update("BL1", "Try sharing."),
+    "beta_groups.list_for_app": lambda c: c.beta_groups.list_for_app("A1"),
+    "beta_groups.create": lambda c: c.beta_groups.create(app_id="A1", name="Friends", internal=False),
+    "beta_groups.build_ids": lambda c: c.beta_groups.build_ids("G1"),
+    "beta_groups.add_builds": lambda c: c.beta_groups.add_builds("G1", ["BU1"]),
+    "beta_groups.testers": lambda c: c.beta_groups.testers("G1"),
+    "beta_groups.add_testers": lambda c: c.beta_groups.add_testers("G1", ["T1", "T2"]),
+    "beta_testers.list": lambda c: c.beta_testers.list(
+        app_id="A1", emails=["Ann@example.com", "ann@example.com"]
+    ),
+    "beta_testers.create": lambda c: c.beta_testers.create(
+        email="ann@example.com", first_name="Ann", last_name="Lee", group_id="G1"
+    ),
+    "beta_app_localizations.list_for_app": lambda c: c.beta_app_localizations.list_for_app("A1"),
+    "beta_app_localizations.create": lambda c: c.beta_app_localizations.create(
+        app_id="A1", locale="en-US", attributes={"description": "A counter to test."}
+    ),
+    "beta_app_localizations.update": lambda c: c.beta_app_localizations.update(
+        "BAL1", {"description": "A counter."}
+    ),
+    "beta_review_details.for_app": lambda c: c.beta_review_details.for_app("A1"),
+    "beta_review_details.update": lambda c: c.beta_review_details.update(
+        "BRD1",
+        {
+            "contactFirstName": "A",
+            "contactEmail": "a@example.com",
+            "demoAccountRequired": True,
+            "demoAccountName": "demo",
+            "demoAccountPassword": "not-a-real-password",
+            "notes": "Sign in with the demo account.",
+        },
+    ),
+    "beta_review_submissions.for_build": lambda c: c.beta_review_submissions.for_build("BU1"),
+    "beta_review_submissions.create": lambda c: c.beta_review_submissions.create("BU1"),
+    "phased_releases.for_version": lambda c: c.phased_releases.for_version("V1"),
+    "phased_releases.create": lambda c: c.phased_releases.create(
+        version_id="V1", state=PhasedReleaseState.INACTIVE
+    ),
+    "phased_releases.update": lambda c: c.phased_releases.update("PR1", PhasedReleaseState.PAUSED),
+    "release_requests.create": lambda c: c.release_requests.create("V1"),
 }
 
 
