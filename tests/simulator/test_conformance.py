@@ -104,11 +104,23 @@ def seed(sim: RunningSimulator) -> None:
         "/v1/appStoreReviewDetails",
         json=body(
             "appStoreReviewDetails",
-            {"contactEmail": "a@example.com"},
+            {
+                "contactEmail": "a@example.com",
+                "contactFirstName": "Rae",
+                "contactLastName": "Lee",
+                "contactPhone": "+1 555 0100",
+            },
             appStoreVersion=("appStoreVersions", version_id),
         ),
     )
     assert detail.status_code == 201, detail.text
+    # An update (the app was released once): Apple wants What's New.
+    localizations = api.get(f"/v1/appStoreVersions/{version_id}/appStoreVersionLocalizations")
+    localization = localizations.json()["data"][0]
+    api.patch(
+        f"/v1/appStoreVersionLocalizations/{localization['id']}",
+        json=body("appStoreVersionLocalizations", {"whatsNew": "Faster."}, id_=localization["id"]),
+    )
     submission = api.post(
         "/v1/reviewSubmissions", json=body("reviewSubmissions", {"platform": "IOS"}, app=("apps", sim.app_id))
     ).json()["data"]
@@ -121,6 +133,20 @@ def seed(sim: RunningSimulator) -> None:
         ),
     )
     assert item.status_code == 201, item.text
+    declaration = api.post(
+        "/v1/appEncryptionDeclarations",
+        json=body(
+            "appEncryptionDeclarations",
+            {
+                "appDescription": "HTTPS only.",
+                "containsProprietaryCryptography": False,
+                "containsThirdPartyCryptography": False,
+                "availableOnFrenchStore": True,
+            },
+            app=("apps", sim.app_id),
+        ),
+    )
+    assert declaration.status_code == 201, declaration.text
 
 
 @pytest.fixture
@@ -373,8 +399,9 @@ def test_related_and_linkage_reads_of_simulated_types_are_served_from_state(
     assert uploads.status_code == 200
     assert uploads.json()["data"] == []
     linkage = api.get(f"/v1/apps/{simulator.app_id}/relationships/appStoreVersions").json()
-    assert linkage["data"] == [{"type": "appStoreVersions", "id": version["id"]}]
-    assert linkage["meta"]["paging"]["total"] == 1
+    assert linkage["data"][-1] == {"type": "appStoreVersions", "id": version["id"]}  # after the released one
+    assert len(linkage["data"]) == 2
+    assert linkage["meta"]["paging"]["total"] == 2
     no_build = api.get(f"/v1/appStoreVersions/{version['id']}/relationships/build").json()
     assert no_build == {
         "data": None,

@@ -168,16 +168,16 @@ def test_control_api_is_not_under_v1(simulator: RunningSimulator) -> None:
 
 def test_a_dotted_filter_looks_at_related_resources(simulator: RunningSimulator) -> None:
     api = simulator.client()
-    params = {"filter[appStoreVersions.platform]": "IOS"}
+    params = {"filter[appStoreVersions.platform]": "TV_OS"}
     assert api.get("/v1/apps", params=params).json()["data"] == []
     api.post(
         "/v1/appStoreVersions",
         json=body(
-            "appStoreVersions", {"platform": "IOS", "versionString": "1.0"}, app=("apps", simulator.app_id)
+            "appStoreVersions", {"platform": "TV_OS", "versionString": "1.0"}, app=("apps", simulator.app_id)
         ),
     )
     assert [a["id"] for a in api.get("/v1/apps", params=params).json()["data"]] == [simulator.app_id]
-    assert api.get("/v1/apps", params={"filter[appStoreVersions.platform]": "TV_OS"}).json()["data"] == []
+    assert api.get("/v1/apps", params={"filter[appStoreVersions.platform]": "VISION_OS"}).json()["data"] == []
 
 
 def test_nullable_attributes_accept_null(simulator: RunningSimulator) -> None:
