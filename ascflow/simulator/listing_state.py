@@ -113,7 +113,12 @@ def follow_versions(team: Team, now: float | None = None) -> None:
             continue
         wanted = APP_INFO_STATE.get(versions[-1].attributes["appVersionState"])
         current = infos[-1]
-        if wanted is None or current.attributes["state"] == wanted:
+        # A live appInfo stays live: a new version edits a copy of it (copy_app_info).
+        if wanted is None or current.attributes["state"] in {
+            wanted,
+            "READY_FOR_DISTRIBUTION",
+            "REPLACED_WITH_NEW_INFO",
+        }:
             continue
         current.attributes["state"] = wanted
         if wanted == "READY_FOR_DISTRIBUTION":
