@@ -69,7 +69,12 @@ def test_the_app_privacy_error_is_apples_text(start_simulator) -> None:
 
 
 def test_a_complete_first_release_reaches_waiting_for_review(start_simulator) -> None:
-    sim = new_app(start_simulator, upload_part_size=4096)
+    waiting = {
+        "upload_processing_seconds": 120,
+        "build_processing_seconds": 600,
+        "review_wait_seconds": 10**9,
+    }
+    sim = new_app(start_simulator, upload_part_size=4096, delays=waiting)
     api = sim.client()
     version_id = prepare_first_release(sim)
     submission_id, item = submit_for_review(api, sim.app_id, version_id)
@@ -79,6 +84,13 @@ def test_a_complete_first_release_reaches_waiting_for_review(start_simulator) ->
     assert submitted.json()["data"]["attributes"]["state"] == "WAITING_FOR_REVIEW"
     version = api.get(f"/v1/appStoreVersions/{version_id}").json()["data"]
     assert version["attributes"]["appVersionState"] == "WAITING_FOR_REVIEW"
+    # Under review the listing is locked, except the promotional text.
+    localization = version_localization(api, version_id)
+    locked = patch(api, "appStoreVersionLocalizations", localization["id"], {"description": "Changed."})
+    assert locked.status_code == 409
+    assert locked.json()["errors"][0]["detail"] == "Attribute 'description' cannot be edited at this time"
+    promo = patch(api, "appStoreVersionLocalizations", localization["id"], {"promotionalText": "Now free."})
+    assert promo.status_code == 200
 
 
 def test_submitting_checks_the_listing_again(start_simulator) -> None:
