@@ -23,6 +23,7 @@ from tests.flows.stack import (
     APPS,
     E2E_BUNDLE_ID,
     E2E_TENANT,
+    NEW_APPS,
     RELEASED_VERSION,
     TIME_SCALE,
     FinishedRun,
@@ -44,7 +45,9 @@ def flow_scenario(issuer_id: str) -> Scenario:
                 name=f"Flow test {name}",
                 bundle_id=bundle_id,
                 sku=f"FLOW-{name.upper()}",
-                versions=[VersionSpec(version_string=RELEASED_VERSION, state="READY_FOR_DISTRIBUTION")],
+                versions=[]
+                if bundle_id in NEW_APPS
+                else [VersionSpec(version_string=RELEASED_VERSION, state="READY_FOR_DISTRIBUTION")],
             )
             for name, bundle_id in APPS.items()
         ],
@@ -70,6 +73,10 @@ def flow_env(root: Path, asc_base_url: str) -> dict[str, str]:
         "ASCFLOW_POLL_INTERVAL_SECONDS": "0.1",
         "ASCFLOW_BUILD_WAIT_SECONDS": "120",
         "ASCFLOW_ACCESS_BACKOFF_SECONDS": "[0.2]",
+        # A run waiting for App Privacy tries the submission again at the next poll after this.
+        "ASCFLOW_APP_PRIVACY_RECHECK_SECONDS": "1",
+        # The example listing's demo account password, as a worker's secrets manager would set it.
+        "TALLY_DEMO_PASSWORD": "flow-suite-demo-password",
         # A killed run's concurrency lease lapses after its duration; look for lapsed leases every second.
         "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": "1",
     }

@@ -38,7 +38,10 @@ APPS = {
     "review": "com.example.flows.review",
     "steps": "com.example.flows.steps",
     "agreements": "com.example.flows.agreements",
+    "first": "com.example.flows.first",
 }
+# Apps that were never released: their run is a first release.
+NEW_APPS = frozenset({APPS["first"]})
 E2E_TENANT = "e2e-games"
 E2E_BUNDLE_ID = APPS["e2e"]
 # Apple seconds: a key Apple has not activated within any test; tests activate it when they want.

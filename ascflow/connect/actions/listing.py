@@ -144,15 +144,22 @@ def ensure_app_details(
 
 
 def _editable_info(infos: list[AppInfo], app_id: str) -> AppInfo:
+    """The appInfo open to edits; else (the release went through: a rerun) the newest, which is only read."""
     found = next((i for i in infos if i.attributes.state in EDITABLE_APP_INFO_STATES), None)
-    if found is None:
-        states = ", ".join(i.attributes.state.value for i in infos) or "none"
+    if found is None and not infos:
         raise AppInfoNotEditable(
-            f"App {app_id} has no app information open to edits (appInfo states: {states}).",
+            f"App {app_id} has no app information.", next_step="Check the app record in App Store Connect."
+        )
+    return found or infos[-1]
+
+
+def _refuse_locked(info: AppInfo, app_id: str, what: str) -> None:
+    if info.attributes.state not in EDITABLE_APP_INFO_STATES:
+        raise AppInfoNotEditable(
+            f"App {app_id}'s app information is {info.attributes.state.value}, so {what} cannot change now.",
             next_step="Create the app's next version in App Store Connect (it opens an editable app "
             "information), or wait until the version in review is released, then run this step again.",
         )
-    return found
 
 
 def _read_info(
@@ -187,12 +194,16 @@ def ensure_app_info(
             now = _read_info(client, app_id)[0]
             return all(now.related_id(n) == v for n, v in category_diff.items())
 
+        _refuse_locked(info, app_id, "its categories")
         update_once(lambda: client.app_infos.set_categories(info.id, category_diff), categories_applied)
         changes.append("categories: " + ", ".join(f"{n} {v}" for n, v in category_diff.items()))
 
     listed = dict(by_locale)
     for locale, text in localizations.items():
-        made = _ensure_info_localization(client, info.id, locale, text, by_locale.get(locale))
+        current = by_locale.get(locale)
+        if current is None or _difference(_wanted(text), current.attributes.model_dump(by_alias=True)):
+            _refuse_locked(info, app_id, f"its {locale} name and texts")
+        made = _ensure_info_localization(client, info.id, locale, text, current)
         listed[locale] = made.resource
         changes.extend(made.changes)
 
@@ -200,6 +211,7 @@ def ensure_app_info(
         rating = client.age_ratings.for_info(info.id)
     rating_diff = _difference(age_rating, rating.attributes)
     if rating_diff:
+        _refuse_locked(info, app_id, "its age rating")
         rating_id = rating.id
 
         def rating_applied() -> bool:
