@@ -84,6 +84,8 @@ def test_a_complete_first_release_reaches_waiting_for_review(start_simulator) ->
     assert submitted.json()["data"]["attributes"]["state"] == "WAITING_FOR_REVIEW"
     version = api.get(f"/v1/appStoreVersions/{version_id}").json()["data"]
     assert version["attributes"]["appVersionState"] == "WAITING_FOR_REVIEW"
+    [info] = api.get(f"/v1/apps/{sim.app_id}/appInfos").json()["data"]
+    assert info["attributes"]["state"] == "WAITING_FOR_REVIEW"
     # Under review the listing is locked, except the promotional text.
     localization = version_localization(api, version_id)
     locked = patch(api, "appStoreVersionLocalizations", localization["id"], {"description": "Changed."})
@@ -161,8 +163,6 @@ def test_after_approval_the_next_version_is_an_update_with_a_new_app_info(start_
     version_id = prepare_first_release(sim)
     submission_id, _ = submit_for_review(api, sim.app_id, version_id)
     patch(api, "reviewSubmissions", submission_id, {"submitted": True})
-    [info] = api.get(f"/v1/apps/{sim.app_id}/appInfos").json()["data"]
-    assert info["attributes"]["state"] == "WAITING_FOR_REVIEW"
     wait_for(
         lambda: api.get(f"/v1/appStoreVersions/{version_id}").json()["data"]["attributes"]["appVersionState"],
         lambda state: state == "READY_FOR_DISTRIBUTION",
