@@ -10,8 +10,10 @@ from ascflow.pipeline import steps
 from ascflow.pipeline.build import BuildResult, prepare_build
 from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.job import Job, Step, Wait
+from ascflow.pipeline.refusals import SubmissionRefused
 from ascflow.pipeline.request import BuildSource, OnboardingRequest
 from ascflow.pipeline.review import SubmissionResult, check_review
+from ascflow.pipeline.steps import run_in_process
 from ascflow.pipeline.summary import RunSummary
 from ascflow.pipeline.teardown import destroy_credentials
 from ascflow.pipeline.version import VersionResult
@@ -155,3 +157,18 @@ def test_review_outcome_summary_and_destruction(simulator, make_context, ipa):
     outcomes = [(e.action.value, e.outcome) for e in ctx.audit.events()]
     assert ("review.outcome", "success") in outcomes
     assert ("credentials.destroyed", "success") in outcomes
+
+
+def test_an_update_without_whats_new_is_refused_naming_it_and_nothing_is_submitted(
+    simulator, make_context, ipa
+):
+    """Apple requires What's New on every update; the run stops with Apple's item and the field to fix."""
+    ctx = make_context(simulator)
+    custody_id = deposit(ctx, simulator.admin_key)
+    request = request_for(simulator, ipa, whats_new={})
+    with pytest.raises(SubmissionRefused) as refused:
+        run_in_process(ctx, request, custody_id, skip=frozenset({"await-review"}))
+    assert "whatsNew" in refused.value.what
+    assert "What's New for every locale" in refused.value.what
+    states = {s["attributes"]["state"] for s in simulator.control.state().get("reviewSubmissions", [])}
+    assert states <= {"READY_FOR_REVIEW"}, states
