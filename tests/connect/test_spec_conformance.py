@@ -241,9 +241,7 @@ OPERATIONS: dict[str, Callable[[AppStoreConnect], object]] = {
     "beta_groups.add_builds": lambda c: c.beta_groups.add_builds("G1", ["BU1"]),
     "beta_groups.testers": lambda c: c.beta_groups.testers("G1"),
     "beta_groups.add_testers": lambda c: c.beta_groups.add_testers("G1", ["T1", "T2"]),
-    "beta_testers.list": lambda c: c.beta_testers.list(
-        app_id="A1", emails=["Ann@example.com", "ann@example.com"]
-    ),
+    "beta_testers.list": lambda c: c.beta_testers.list(emails=["Ann@example.com", "ann@example.com"]),
     "beta_testers.create": lambda c: c.beta_testers.create(
         email="ann@example.com", first_name="Ann", last_name="Lee", group_id="G1"
     ),

@@ -169,8 +169,6 @@ def ensure_phased_release(
         return Ensured(current, created=False)
     if held is PhasedReleaseState.COMPLETE:
         raise _refuse(version_id, current, state, "the rollout is complete.")
-    if held is not None and state is PhasedReleaseState.INACTIVE:
-        raise _refuse(version_id, current, state, "a rollout that started cannot be unstarted.")
     if current is None and state in {PhasedReleaseState.PAUSED, PhasedReleaseState.COMPLETE}:
         raise _refuse(version_id, current, state, "the version has no phased release to pause or complete.")
 

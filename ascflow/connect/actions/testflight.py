@@ -154,18 +154,18 @@ def _spellings(emails: Sequence[str]) -> list[str]:
 
 
 def ensure_testers(
-    client: AppStoreConnect, group_id: str, app_id: str, testers: Sequence[TesterRow]
+    client: AppStoreConnect, group_id: str, testers: Sequence[TesterRow]
 ) -> Ensured[tuple[BetaTester, ...]]:
-    """Each (email, first name, last name) in the group once: testers already in it are left alone, the app's
-    testers invited through another group are added to it, and only unknown addresses become new testers
-    (Apple invites them). The result holds the requested testers as Apple has them."""
+    """Each (email, first name, last name) in the group once: testers already in it are left alone, the team's
+    testers (invited through another group, or testing another app) are added to it, and only unknown addresses
+    become new testers (Apple invites them). The result holds the requested testers as Apple has them."""
     wanted = _checked_testers(testers)
     in_group = _by_address(client.beta_groups.testers(group_id))
     missing = [row for key, row in wanted.items() if key not in in_group]
     if not missing:
         return Ensured(tuple(in_group[key] for key in wanted), created=False)
 
-    known = _by_address(client.beta_testers.list(app_id=app_id, emails=_spellings([r[0] for r in missing])))
+    known = _by_address(client.beta_testers.list(emails=_spellings([r[0] for r in missing])))
     to_link = [known[row[0].casefold()] for row in missing if row[0].casefold() in known]
     changes: list[str] = []
     if to_link:
@@ -176,14 +176,14 @@ def ensure_testers(
             return all(tester_id in now for tester_id in ids)
 
         update_once(lambda: client.beta_groups.add_testers(group_id, ids), linked)
-        changes.append(f"testers: {len(ids)} of the app's testers added to the group")
+        changes.append(f"testers: {len(ids)} known tester(s) added to the group")
 
     unknown = [row for row in missing if row[0].casefold() not in known]
     for row in unknown:
         _invite(client, group_id, row)
     invited = len(unknown)
     if invited:
-        changes.append(f"testers: {invited} invited")
+        changes.append(f"testers: {invited} new tester(s) invited")
     now = _by_address(client.beta_groups.testers(group_id))
     return Ensured(
         tuple(now[key] for key in wanted if key in now), created=invited > 0, changes=tuple(changes)

@@ -77,17 +77,14 @@ class BetaGroups(ResourceGroup):
 
 
 class BetaTesters(ResourceGroup):
-    """`betaTesters`: one per person for the team, invited to an app through its groups."""
+    """`betaTesters`: one per person for the team (whichever app they test), invited through groups."""
 
-    def list(self, *, app_id: str, emails: Iterable[str]) -> builtins.list[BetaTester]:
-        """The app's testers with one of these addresses (in any of its groups, invited or accepted)."""
+    def list(self, *, emails: Iterable[str]) -> builtins.list[BetaTester]:
+        """The team's testers with one of these addresses (Apple's filter matches the address exactly)."""
         wanted = builtins.list(dict.fromkeys(emails))
         found: builtins.list[BetaTester] = []
         for start in range(0, len(wanted), EMAILS_PER_QUERY):
-            params = {
-                "filter[apps]": app_id,
-                "filter[email]": comma_list(wanted[start : start + EMAILS_PER_QUERY]),
-            }
+            params = {"filter[email]": comma_list(wanted[start : start + EMAILS_PER_QUERY])}
             found.extend(parse_many(BetaTester, self._session.paginate("/v1/betaTesters", params)))
         return found
 
