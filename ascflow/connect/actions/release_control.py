@@ -141,10 +141,14 @@ def release_version(client: AppStoreConnect, version_id: str) -> Ensured[AppStor
         made = create_once(request, released)
     except Conflict as refused:
         raise ActionFailed(
-            f"Apple refused to release version {version.attributes.version_string}: {refused.detail or refused.title}",
+            f"Apple refused to release version {version.attributes.version_string}: {_reason(refused)}",
             next_step="Read the version's state in App Store Connect; release it there or run this step again.",
         ) from None
     return Ensured(made, created=True, changes=("release requested",))
+
+
+def _reason(refused: Conflict) -> str:
+    return refused.detail or refused.title or refused.code or f"HTTP {refused.status}"
 
 
 def _refuse(
@@ -162,7 +166,8 @@ def ensure_phased_release(
     client: AppStoreConnect, version_id: str, state: PhasedReleaseState
 ) -> Ensured[PhasedRelease]:
     """The version's phased release in `state`: INACTIVE (set up before release), ACTIVE (start or resume),
-    PAUSED or COMPLETE. Read first; a change Apple refuses (409) is raised as `ActionFailed` with its reason."""
+    PAUSED or COMPLETE. Read first; a change from COMPLETE, or a pause or completion without a phased release,
+    is refused before any write, and a change Apple refuses (409) is raised as `ActionFailed` with its reason."""
     current = client.phased_releases.for_version(version_id)
     held = current.attributes.phased_release_state if current is not None else None
     if held is state and current is not None:
@@ -178,16 +183,16 @@ def ensure_phased_release(
 
     try:
         if current is None:
+            # After a lost answer, any phased release of the version is the one this call made.
             made = create_once(
-                lambda: client.phased_releases.create(version_id=version_id, state=state), in_state
+                lambda: client.phased_releases.create(version_id=version_id, state=state),
+                lambda: client.phased_releases.for_version(version_id),
             )
             return Ensured(made, created=True, changes=(f"phased release: {state.value}",))
         phased_id = current.id
         update_once(lambda: client.phased_releases.update(phased_id, state), lambda: in_state() is not None)
     except Conflict as refused:
-        raise _refuse(
-            version_id, current, state, f"Apple refused it ({refused.detail or refused.title})."
-        ) from None
+        raise _refuse(version_id, current, state, f"Apple refused it ({_reason(refused)}).") from None
     return Ensured(
         in_state() or current,
         created=False,

@@ -37,6 +37,13 @@ class ReviewContact:
     phone: str
     email: str
 
+    def __post_init__(self) -> None:
+        for name in ("first_name", "last_name", "phone", "email"):
+            if not getattr(self, name).strip():
+                raise ValueError(f"beta review contact {name}: empty; Beta App Review requires it")
+        if "@" not in self.email:
+            raise ValueError(f"beta review contact email: {self.email!r} is not an e-mail address")
+
 
 @dataclass(frozen=True)
 class DemoAccount:
@@ -44,6 +51,13 @@ class DemoAccount:
 
     username: str
     password: SecretStr
+
+    def __post_init__(self) -> None:
+        if not self.username.strip() or not self.password.get_secret_value():
+            raise ValueError(
+                "demo account username/password: empty; give both, or no demo account when the app needs no "
+                "sign-in"
+            )
 
 
 @dataclass(frozen=True)
