@@ -5,7 +5,9 @@ from __future__ import annotations
 from ascflow.audit import Action
 from ascflow.connect import Platform
 from ascflow.connect.actions.review import ensure_review_submission_submitted, review_state
+from ascflow.connect.client import AppStoreConnect
 from ascflow.connect.errors import Conflict
+from ascflow.errors import OperatorError
 from ascflow.pipeline.build import BuildResult
 from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.job import Job, ResourceRow, StepResult, Wait, made
@@ -44,8 +46,10 @@ def submit_for_review(ctx: StepContext, job: Job) -> SubmissionResult | Wait:
     """Submit once. Apple's refusal names every missing item: App Privacy (which only a person can answer in
     App Store Connect) makes the run wait; anything else stops it with each item and its fix."""
     app_id = job.get("upload-build", BuildResult).app_id
-    version_id = job.get("prepare-version", VersionResult).version_id
+    version = job.get("prepare-version", VersionResult)
+    version_id = version.version_id
     with ctx.apple(job.custody_id) as client:
+        preflight(client, version)
         try:
             submitted = ensure_review_submission_submitted(
                 client, app_id=app_id, version_id=version_id, platform=Platform(job.request.platform)
@@ -67,6 +71,30 @@ def submit_for_review(ctx: StepContext, job: Job) -> SubmissionResult | Wait:
         submission_created=submitted.created,
         submission_state=submission.attributes.state.value,
     )
+
+
+class SubmissionNotReady(OperatorError):
+    """Found before the review submission was touched: what Apple would refuse, each with its fix."""
+
+
+def preflight(client: AppStoreConnect, version: VersionResult) -> None:
+    """One read before the submission is touched. The listing was checked offline and written by the steps
+    before; what they cannot know is a locale Apple holds for an update (copied from the last version) that has
+    no What's New: Apple refuses the whole submission for it."""
+    if version.first_version:
+        return
+    lacking = sorted(
+        loc.attributes.locale
+        for loc in client.localizations.list_for_version(version.version_id)
+        if not loc.attributes.whats_new
+    )
+    if lacking:
+        raise SubmissionNotReady(
+            f"Apple would refuse the update: What's New is missing for {', '.join(lacking)} (nothing was "
+            "submitted).",
+            next_step=f"Give What's New for {', '.join(lacking)} (the listing's whats_new per locale, or the "
+            "request's whats_new), then retry the run: it reuses everything already written.",
+        )
 
 
 def await_review(ctx: StepContext, job: Job) -> ReviewStatus | Wait:

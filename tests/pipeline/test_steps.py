@@ -10,9 +10,8 @@ from ascflow.pipeline import steps
 from ascflow.pipeline.build import BuildResult, prepare_build
 from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.job import Job, Step, Wait
-from ascflow.pipeline.refusals import SubmissionRefused
 from ascflow.pipeline.request import BuildSource, OnboardingRequest
-from ascflow.pipeline.review import SubmissionResult, check_review
+from ascflow.pipeline.review import SubmissionNotReady, SubmissionResult, check_review
 from ascflow.pipeline.steps import run_in_process
 from ascflow.pipeline.summary import RunSummary
 from ascflow.pipeline.teardown import destroy_credentials
@@ -166,9 +165,10 @@ def test_an_update_without_whats_new_is_refused_naming_it_and_nothing_is_submitt
     ctx = make_context(simulator)
     custody_id = deposit(ctx, simulator.admin_key)
     request = request_for(simulator, ipa, whats_new={})
-    with pytest.raises(SubmissionRefused) as refused:
+    with pytest.raises(SubmissionNotReady) as refused:
         run_in_process(ctx, request, custody_id, skip=frozenset({"await-review"}))
-    assert "whatsNew" in refused.value.what
-    assert "What's New for every locale" in refused.value.what
+    assert "What's New is missing for en-US" in refused.value.what
+    assert "nothing was submitted" in refused.value.what
+    assert not [r for r in simulator.control.requests() if r.path.startswith("/v1/reviewSubmission")]
     states = {s["attributes"]["state"] for s in simulator.control.state().get("reviewSubmissions", [])}
     assert states <= {"READY_FOR_REVIEW"}, states
