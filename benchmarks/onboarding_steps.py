@@ -57,7 +57,7 @@ def run_steps(
     costs = {}
     results: dict[str, object] = {}
     for step in STEPS:
-        if step.name == "await-review":
+        if step.name == "await-review" or not step.applies(request):
             continue
         before, methods = ctx.calls.total, Counter(ctx.calls.by_method)
         started = time.perf_counter()

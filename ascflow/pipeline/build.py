@@ -54,10 +54,12 @@ def prepare_build(ctx: StepContext, job: Job) -> BuildResult:
                 )
             build_id, upload_id, uploaded_now = uploaded.build_id, uploaded.upload.id, uploaded.created
             ctx.record(Action.BUILD_UPLOADED, "success", apple_type="buildUploads", apple_id=upload_id)
-        wait_for_build_processing(
+        processed = wait_for_build_processing(
             client, build_id, poll_interval=poll, timeout=ctx.settings.build_wait_seconds
         )
-        set_export_compliance(client, build_id, uses_non_exempt_encryption=request.uses_non_exempt_encryption)
+        set_export_compliance(
+            client, build_id, uses_non_exempt_encryption=request.uses_non_exempt_encryption, read=processed
+        )
         ctx.record(Action.BUILD_PROCESSED, "success", apple_type="builds", apple_id=build_id)
     return BuildResult(
         app_id=app_id, build_id=build_id, build_upload_id=upload_id, build_uploaded_now=uploaded_now

@@ -89,8 +89,8 @@ class CredentialCheck(StepResult):
 
 
 def _probe(client: AppStoreConnect, bundle_id: str) -> str:
-    """One read per capability the pipeline needs (any key; provisioning; Admin); returns the app's ID."""
-    client.apps.probe()
+    """One read per capability the pipeline needs (provisioning and agreements; Admin; the app); returns the
+    app's ID. A key that does not work yet fails the first read with 401, so no separate "any key" read."""
     client.certificates.probe()
     client.users.probe()
     return find_app(client, bundle_id).id

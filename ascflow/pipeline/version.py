@@ -10,7 +10,7 @@ from ascflow.connect.actions.release import (
     ensure_localizations,
     ensure_review_details,
     ensure_version,
-    is_first_version,
+    never_released,
 )
 from ascflow.connect.models import AppStoreReviewDetailAttributes
 from ascflow.pipeline.build import BuildResult
@@ -42,8 +42,11 @@ def prepare_version(ctx: StepContext, job: Job) -> VersionResult:
     checked = job.optional("check-listing", ListingChecked)
     platform = Platform(request.platform)
     with ctx.apple(job.custody_id) as client:
+        # One read of the app's versions serves finding the editable one and telling a first release apart.
+        versions = client.versions.list_for_app(app_id=build.app_id, platform=platform)
         version = ensure_version(
             client,
+            listed=versions,
             app_id=build.app_id,
             version_string=request.version,
             build_id=build.build_id,
@@ -54,7 +57,7 @@ def prepare_version(ctx: StepContext, job: Job) -> VersionResult:
         version_id = version.resource.id
         if any(change.startswith("renamed") for change in version.changes):
             ctx.record(Action.VERSION_RENAMED, "success", apple_type="appStoreVersions", apple_id=version_id)
-        first = is_first_version(client, app_id=build.app_id, version_id=version_id, platform=platform)
+        first = never_released(versions, version_id=version_id)
         changes = list(version.changes)
         changed = 0
         if checked is None and request.whats_new and first:

@@ -72,7 +72,6 @@ CHECKSUMS = Checksums(file=Checksum(hash="ab" * 32, algorithm="SHA_256"))
 # Every public operation of every resource group, with the arguments the actions pass.
 OPERATIONS: dict[str, Callable[[AppStoreConnect], object]] = {
     "apps.list": lambda c: c.apps.list(bundle_id="com.example.app"),
-    "apps.probe": lambda c: c.apps.probe(),
     "certificates.probe": lambda c: c.certificates.probe(),
     "users.probe": lambda c: c.users.probe(),
     "apps.get": lambda c: c.apps.get("A1"),
@@ -131,7 +130,11 @@ OPERATIONS: dict[str, Callable[[AppStoreConnect], object]] = {
     "versions.list_for_app": lambda c: c.versions.list_for_app(app_id="A1", platform=Platform.IOS),
     "versions.get": lambda c: c.versions.get("V1"),
     "versions.create": lambda c: c.versions.create(
-        app_id="A1", platform=Platform.IOS, version_string="1.2.0", release_type="AFTER_APPROVAL"
+        app_id="A1",
+        platform=Platform.IOS,
+        version_string="1.2.0",
+        release_type="AFTER_APPROVAL",
+        build_id="B1",
     ),
     "versions.update": lambda c: c.versions.update("V1", version_string="1.2.1", release_type="MANUAL"),
     "versions.build_id": lambda c: c.versions.build_id("V1"),

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ascflow.connect.actions.common import (
     ActionFailed,
-    Ensured,
     Sleep,
+    create_once,
     find_or_create,
     poll_until,
     update_once,
@@ -93,7 +93,7 @@ def upload_build(
     if state.state is BuildUploadStateValue.FAILED:
         raise _upload_failed(upload, version)
     if state.state is BuildUploadStateValue.AWAITING_UPLOAD:
-        _send_file(client, upload.id, ipa, size)
+        _send_file(client, upload.id, ipa, size, new_upload=ensured.created)
 
     finished = poll_until(
         lambda: client.build_uploads.get(upload.id),
@@ -111,7 +111,10 @@ def upload_build(
     return UploadedBuild(finished, build_id, created=ensured.created)
 
 
-def _send_file(client: AppStoreConnect, upload_id: str, ipa: Path, size: int) -> None:
+def _send_file(client: AppStoreConnect, upload_id: str, ipa: Path, size: int, *, new_upload: bool) -> None:
+    """The file reserved (found first on an upload an earlier attempt made: one just made holds none), sent
+    and committed."""
+
     def find_file() -> BuildUploadFile | None:
         return next(
             (
@@ -122,17 +125,19 @@ def _send_file(client: AppStoreConnect, upload_id: str, ipa: Path, size: int) ->
             None,
         )
 
-    reserved: Ensured[BuildUploadFile] = find_or_create(
-        find_file,
-        lambda: client.build_uploads.create_file(
+    def create_file() -> BuildUploadFile:
+        return client.build_uploads.create_file(
             upload_id=upload_id, file_name=ipa.name, file_size=size, uti=IPA_UTI, asset_type=IPA_ASSET_TYPE
-        ),
+        )
+
+    reserved = (
+        create_once(create_file, find_file) if new_upload else find_or_create(find_file, create_file).resource
     )
-    file_id = reserved.resource.id
+    file_id = reserved.id
     deliver(
         client.session,
         ipa,
-        reserved=_as_reserved(reserved.resource),
+        reserved=_as_reserved(reserved),
         read=lambda: _as_reserved(client.build_uploads.get_file(file_id)),
         commit=lambda: client.build_uploads.commit_file(file_id, _sha256_checksums(ipa)),
     )
@@ -196,14 +201,16 @@ def wait_for_build_processing(
 
 
 def set_export_compliance(
-    client: AppStoreConnect, build_id: str, *, uses_non_exempt_encryption: bool
+    client: AppStoreConnect, build_id: str, *, uses_non_exempt_encryption: bool, read: Build | None = None
 ) -> bool:
-    """Answer the export-compliance question; returns True if this call changed it."""
+    """Answer the export-compliance question; returns True if this call changed it. `read` is the build as the
+    caller just read it (saves reading it again)."""
 
-    def answered() -> bool:
-        return client.builds.get(build_id).attributes.uses_non_exempt_encryption is uses_non_exempt_encryption
+    def answered(build: Build | None = None) -> bool:
+        current = build or client.builds.get(build_id)
+        return current.attributes.uses_non_exempt_encryption is uses_non_exempt_encryption
 
-    if answered():
+    if answered(read):
         return False
     update_once(
         lambda: client.builds.set_uses_non_exempt_encryption(build_id, uses_non_exempt_encryption), answered

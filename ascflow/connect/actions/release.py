@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from ascflow.connect.actions.common import ActionFailed, Ensured, create_once, find_or_create, update_once
 from ascflow.connect.client import AppStoreConnect
@@ -50,13 +50,20 @@ def is_first_version(
     """From Apple's state, not a flag: no version of the app on `platform` (other than `version_id`, the one
     being prepared) ever reached the store. A rejected first version followed by another before any release
     is still a first release."""
+    return never_released(
+        client.versions.list_for_app(app_id=app_id, platform=platform), version_id=version_id
+    )
+
+
+def never_released(versions: Iterable[AppStoreVersion], *, version_id: str | None = None) -> bool:
+    """`is_first_version` on the app's versions as already read."""
     return not any(
         v.id != version_id
         and (
             v.attributes.app_version_state in RELEASED_VERSION_STATES
             or v.attributes.app_store_state in RELEASED_APP_STORE_STATES
         )
-        for v in client.versions.list_for_app(app_id=app_id, platform=platform)
+        for v in versions
     )
 
 
@@ -69,10 +76,12 @@ def ensure_version(
     platform: Platform = Platform.IOS,
     release_type: ReleaseType | None = None,
     rename: bool = True,
+    listed: list[AppStoreVersion] | None = None,
 ) -> Ensured[AppStoreVersion]:
-    """Reuse the platform's one editable version (renamed if needed) or create it; attach the build and set
-    how it is released after approval. `changes` says in words what changed on a version that was there."""
-    versions = client.versions.list_for_app(app_id=app_id, platform=platform)
+    """Reuse the platform's one editable version (renamed if needed) or create it with the build; attach the
+    build and set how it is released after approval. `changes` says in words what changed on a version that
+    was there. `listed` is the app's versions on `platform` as the caller just read them (saves a read)."""
+    versions = client.versions.list_for_app(app_id=app_id, platform=platform) if listed is None else listed
     settled = next(
         (
             v
@@ -102,11 +111,23 @@ def ensure_version(
 
     found = editable(versions)
     created = found is None
+    # Made by this create's answer: it carries the build. Found on reading back after an unknown outcome: the
+    # build is checked like on any version that was there.
+    answered: list[AppStoreVersion] = []
+
+    def create() -> AppStoreVersion:
+        made = client.versions.create(
+            app_id=app_id,
+            platform=platform,
+            version_string=version_string,
+            release_type=release_type,
+            build_id=build_id,
+        )
+        answered.append(made)
+        return made
+
     version = found or create_once(
-        lambda: client.versions.create(
-            app_id=app_id, platform=platform, version_string=version_string, release_type=release_type
-        ),
-        lambda: editable(client.versions.list_for_app(app_id=app_id, platform=platform)),
+        create, lambda: editable(client.versions.list_for_app(app_id=app_id, platform=platform))
     )
     version_id = version.id
     changes: list[str] = []
@@ -135,7 +156,7 @@ def ensure_version(
             lambda: client.versions.get(version_id).attributes.release_type == release_type,
         )
         version = client.versions.get(version_id)
-    if client.versions.build_id(version_id) != build_id:
+    if not answered and client.versions.build_id(version_id) != build_id:
         changes.append(f"attached build {build_id}")
         update_once(
             lambda: client.versions.attach_build(version_id, build_id),

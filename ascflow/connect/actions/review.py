@@ -97,11 +97,13 @@ def _add_version(client: AppStoreConnect, submission_id: str, version_id: str) -
 
 
 def _submit(client: AppStoreConnect, submission_id: str) -> ReviewSubmission:
+    # Apple answers the PATCH with the submission in its new state: read it again only if no answer came.
+    answers: list[ReviewSubmission | None] = []
     update_once(
-        lambda: client.review_submissions.submit(submission_id),
+        lambda: answers.append(client.review_submissions.submit(submission_id)),
         lambda: review_state(client, submission_id) not in _SUBMITTABLE,
     )
-    return client.review_submissions.get(submission_id)
+    return (answers[-1] if answers else None) or client.review_submissions.get(submission_id)
 
 
 def review_state(client: AppStoreConnect, submission_id: str) -> ReviewSubmissionState:

@@ -7,10 +7,6 @@ from ascflow.connect.resources.base import ResourceGroup
 
 
 class Apps(ResourceGroup):
-    def probe(self) -> None:
-        """Does the key reach /v1/apps (any working key may read apps)? See ResourceGroup._probe."""
-        self._probe("/v1/apps")
-
     def list(self, *, bundle_id: str | None = None) -> list[App]:
         """Apps whose bundle ID *contains* `bundle_id`: Apple's filter is not exact; callers compare."""
         params = {"filter[bundleId]": bundle_id} if bundle_id is not None else {}

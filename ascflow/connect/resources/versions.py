@@ -32,14 +32,21 @@ class AppStoreVersions(ResourceGroup):
         return parse_one(AppStoreVersion, self._session.get(f"/v1/appStoreVersions/{version_id}"))
 
     def create(
-        self, *, app_id: str, platform: Platform, version_string: str, release_type: ReleaseType | None = None
+        self,
+        *,
+        app_id: str,
+        platform: Platform,
+        version_string: str,
+        release_type: ReleaseType | None = None,
+        build_id: str | None = None,
     ) -> AppStoreVersion:
         attributes: dict[str, object] = {"platform": platform.value, "versionString": version_string}
         if release_type is not None:
             attributes["releaseType"] = release_type
-        body = request_document(
-            "appStoreVersions", attributes=attributes, relationships={"app": linkage("apps", app_id)}
-        )
+        relationships = {"app": linkage("apps", app_id)}
+        if build_id is not None:
+            relationships["build"] = linkage("builds", build_id)
+        body = request_document("appStoreVersions", attributes=attributes, relationships=relationships)
         return parse_one(AppStoreVersion, self._session.post("/v1/appStoreVersions", body))
 
     def update(
