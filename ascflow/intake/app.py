@@ -84,8 +84,9 @@ def _server_error(headers: dict[str, str]) -> Callable[[Request, Exception], Awa
         # Starlette logs the traceback after this answer (the operator needs it); the customer gets no detail.
         response = pages.message_page(
             "Something went wrong on our side",
-            "Nothing you sent was kept. Our team has been told.",
-            "Try again in a few minutes; if it keeps happening, tell your contact.",
+            "The error is in our logs for our team; this page cannot say more.",
+            "The status page of your link shows whether your key arrived. Try again in a few minutes; if it "
+            "keeps happening, tell your contact.",
             status=500,
         )
         response.headers.update(headers)
