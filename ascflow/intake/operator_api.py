@@ -22,6 +22,7 @@ from ascflow.intake.handover import FINISHED, start_run
 from ascflow.intake.onboardings import Onboarding
 from ascflow.intake.service import Intake
 from ascflow.intake.status import Phase, onboarding_status
+from ascflow.operator.api import retry_router
 from ascflow.pipeline.request import OnboardingRequest
 from ascflow.runs import destroy_now
 from ascflow.signing.api import signing_router
@@ -208,4 +209,5 @@ def operator_router(intake: Intake) -> APIRouter:
             return run_out(onboarding, run)
 
     router.include_router(signing_router(intake))  # POST /api/signing/export, behind the same token
+    router.include_router(retry_router(intake))  # POST /api/runs/{id}/retry, behind the same token
     return router
