@@ -2,7 +2,8 @@
 Python: a test key as Apple hands it out, a simulator scenario whose team knows that key and has one app, a
 build, and a request for that app. It prints the key's path and IDs and the commands, in order.
 
-The team, the app and the request are the ones of `ascflow demo` (`ascflow.demo`), so both dry runs agree.
+The team is `ascflow demo`'s (`ascflow.demo`); the request is its update of the app released before
+(`demo_request`: What's New and a review contact, no listing), so both dry runs share one simulated team.
 """
 
 from __future__ import annotations

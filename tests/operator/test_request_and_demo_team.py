@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from ascflow.cli import app
 from ascflow.connect.keys import ApiKey
 from ascflow.demo import DEMO_BUNDLE_ID, DEMO_TENANT
+from ascflow.operator.demo_team import write_demo_team
 from ascflow.operator.runs_cli import load_request
 from ascflow.pipeline.credentials import classify_key
 from ascflow.pipeline.request import OnboardingRequest
@@ -24,13 +25,16 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "request.json"
 
 
-def test_the_example_request_is_complete_and_for_the_demo_team() -> None:
+def test_the_example_request_is_complete_and_the_demo_teams(tmp_path: Path) -> None:
     request = load_request(EXAMPLE)
     written = json.loads(EXAMPLE.read_text())
     assert set(written) == set(OnboardingRequest.model_fields)  # every field spelt out, none left to defaults
     assert (request.tenant, request.bundle_id) == (DEMO_TENANT, DEMO_BUNDLE_ID)
-    # Where `ascflow simulator --demo-team .ascflow/demo-team` (README) puts the build.
-    assert request.build.path == ".ascflow/demo-team/DemoGame.ipa"
+    # The request `ascflow simulator --demo-team .ascflow/demo-team` (README) writes, with the build it writes.
+    team = write_demo_team(tmp_path / "team")
+    assert request.build.path == f".ascflow/demo-team/{team.build.name}"
+    build = request.build.model_copy(update={"path": str(team.build)})
+    assert request.model_copy(update={"build": build}) == load_request(team.request)
 
 
 def test_runs_start_names_each_bad_field_and_starts_nothing(tmp_path: Path) -> None:
