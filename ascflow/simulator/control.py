@@ -16,6 +16,7 @@ from ascflow.simulator.processes import advance
 from ascflow.simulator.routes.people import accept_invitation
 from ascflow.simulator.scenario import (
     AppSpec,
+    BetaGroupSpec,
     BuildSpec,
     CertificateSpec,
     Delays,
@@ -34,6 +35,7 @@ from ascflow.simulator.seeding import (
     seed_version,
 )
 from ascflow.simulator.state import Resource, Team
+from ascflow.simulator.testflight_state import seed_app_testflight, seed_group
 
 PREFIX = "/_simulator"
 
@@ -55,6 +57,7 @@ class Settings(BaseModel):
 
     agreements_ok: bool | None = None
     review_outcome: str | None = None
+    beta_review_outcome: str | None = None
     rate_limit_per_hour: int | None = Field(default=None, ge=1)
     certificate_limits: dict[str, int] | None = None
     delays: Delays | None = None
@@ -154,12 +157,15 @@ def _seed(team: Team, method: str, parts: list[str], payload: Any) -> tuple[int,
             spec = AppSpec.model_validate(payload)
             created = seed_app(team, spec)
             seed_app_listing(team, created, spec.app_privacy_published)
+            seed_app_testflight(team, created, spec)
         case "POST", ["apps", app_id, "builds"]:
             created = seed_build(team, _app(team, app_id), BuildSpec.model_validate(payload))
         case "POST", ["apps", app_id, "versions"]:
             created = seed_version(team, _app(team, app_id), VersionSpec.model_validate(payload))
         case "POST", ["apps", app_id, "reviewSubmissions"]:
             created = seed_submission(team, _app(team, app_id), SubmissionSpec.model_validate(payload))
+        case "POST", ["apps", app_id, "betaGroups"]:
+            created = seed_group(team, _app(team, app_id), BetaGroupSpec.model_validate(payload))
         case "POST", ["users"]:
             created = seed_user(team, PersonSpec.model_validate(payload))
         case "POST", ["invitations"]:
@@ -264,6 +270,10 @@ class ControlClient:
     def add_review_submission(self, app_id: str, submission: SubmissionSpec) -> str:
         return self._seed(f"/apps/{app_id}/reviewSubmissions", submission)
 
+    def add_beta_group(self, app_id: str, group: BetaGroupSpec) -> str:
+        """A TestFlight group the team made (with its testers); returns its id."""
+        return self._seed(f"/apps/{app_id}/betaGroups", group)
+
     def add_user(self, user: PersonSpec) -> str:
         return self._seed("/users", user)
 
@@ -284,6 +294,13 @@ class ControlClient:
     def update_settings(self, **settings: Any) -> None:
         """Change team settings mid-run (see `Settings`): review_outcome, rate_limit_per_hour, delays, ..."""
         self._call("PATCH", "/settings", settings)
+
+    def set_review_outcomes(self, *, review: str | None = None, beta_review: str | None = None) -> None:
+        """What App Review (COMPLETE or UNRESOLVED_ISSUES) and Beta App Review (APPROVED or REJECTED) decide for
+        reviews that end from now on."""
+        self.update_settings(
+            **{k: v for k, v in {"review_outcome": review, "beta_review_outcome": beta_review}.items() if v}
+        )
 
     def publish_app_privacy(self, app_id: str, published: bool = True) -> None:
         """Publish (or withdraw) the app's App Privacy answers, as a team member does in the web UI."""

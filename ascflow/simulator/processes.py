@@ -1,9 +1,10 @@
 """Apple's processes over time: a committed upload is processed into a build (or fails), a build turns VALID, a
-submitted review waits, is reviewed and ends."""
+submitted review waits, is reviewed and ends (an approved version is then released as release_state.py says)."""
 
 from __future__ import annotations
 
 from ascflow.simulator.ipa import BundleInfo
+from ascflow.simulator.release_state import version_approved
 from ascflow.simulator.state import PROCESSES, Resource, Team, add_build
 
 
@@ -29,7 +30,7 @@ def advance(team: Team) -> None:
             if state == "WAITING_FOR_REVIEW":
                 _set_submission(team, submission, "IN_REVIEW", due + delays.review_seconds)
             elif state == "IN_REVIEW":
-                _finish_review(team, submission)
+                _finish_review(team, submission, due)
             else:  # CANCELING
                 _set_submission(team, submission, "COMPLETE", None)
     # Last: the store listing's processes follow the states the review has just reached.
@@ -79,16 +80,14 @@ def _set_submission(team: Team, submission: Resource, state: str, due: float | N
         team.set_version_state(version, state)
 
 
-def _finish_review(team: Team, submission: Resource) -> None:
+def _finish_review(team: Team, submission: Resource, at: float) -> None:
     approved = team.scenario.review_outcome == "COMPLETE"
     _set_submission(team, submission, "COMPLETE" if approved else "UNRESOLVED_ISSUES", None)
     for item in team.items_of(submission):
         item.attributes["state"] = "APPROVED" if approved else "REJECTED"
     version = team.version_of(submission)
     if version is not None:
-        if not approved:
-            team.set_version_state(version, "REJECTED")
-        elif version.attributes.get("releaseType") == "MANUAL":
-            team.set_version_state(version, "PENDING_DEVELOPER_RELEASE")
+        if approved:
+            version_approved(team, version, at)
         else:
-            team.set_version_state(version, "READY_FOR_DISTRIBUTION")
+            team.set_version_state(version, "REJECTED")

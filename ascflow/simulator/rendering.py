@@ -44,6 +44,17 @@ SIMULATED_TYPES = (
     "appAvailabilities",
     "territoryAvailabilities",
     "appEncryptionDeclarations",
+    # TestFlight and release control (testflight_state.py, release_state.py, routes/testflight.py,
+    # beta_review.py, release.py); betaTesterInvitations and appStoreVersionReleaseRequests are kept too but not
+    # listed: Apple's spec has no read of either, so there is nothing to serve or to check.
+    "betaGroups",
+    "betaTesters",
+    "betaBuildLocalizations",
+    "betaAppLocalizations",
+    "betaAppReviewDetails",
+    "betaAppReviewSubmissions",
+    "buildBetaDetails",
+    "appStoreVersionPhasedReleases",
 )
 DEFAULT_LIMIT = 50
 

@@ -122,6 +122,20 @@ class SubmissionSpec(_Strict):
     id: str | None = None
 
 
+class BetaTesterSpec(_Strict):
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+
+
+class BetaGroupSpec(_Strict):
+    """A TestFlight group the team made; an internal group's testers must be team users."""
+
+    name: str
+    internal: bool = False
+    testers: list[BetaTesterSpec] = Field(default_factory=list)
+
+
 class AppSpec(_Strict):
     name: str
     bundle_id: str
@@ -135,6 +149,7 @@ class AppSpec(_Strict):
     builds: list[BuildSpec] = Field(default_factory=list)
     versions: list[VersionSpec] = Field(default_factory=list)
     review_submissions: list[SubmissionSpec] = Field(default_factory=list)
+    beta_groups: list[BetaGroupSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references_exist(self) -> AppSpec:
@@ -201,6 +216,11 @@ class Delays(_Strict):
     build_processing_seconds: float = Field(default=900.0, ge=0)
     review_wait_seconds: float = Field(default=3600.0, ge=0)
     review_seconds: float = Field(default=7200.0, ge=0)
+    beta_review_wait_seconds: float = Field(default=3600.0, ge=0)
+    beta_review_seconds: float = Field(default=7200.0, ge=0)
+    release_processing_seconds: float = Field(
+        default=600.0, ge=0, description="PROCESSING_FOR_DISTRIBUTION until READY_FOR_DISTRIBUTION"
+    )
 
 
 class Scenario(_Strict):
@@ -220,6 +240,7 @@ class Scenario(_Strict):
     )
     delays: Delays = Field(default_factory=Delays)
     review_outcome: Literal["COMPLETE", "UNRESOLVED_ISSUES"] = "COMPLETE"
+    beta_review_outcome: Literal["APPROVED", "REJECTED"] = "APPROVED"
     uses_non_exempt_encryption: bool | None = Field(
         default=None, description="new builds' answer; null = ask"
     )

@@ -20,6 +20,7 @@ from tests.fixtures.openapi import SPEC
 from tests.fixtures.simulator import RunningSimulator, StartSimulator
 from tests.simulator.helpers import body, make_csr
 from tests.simulator.publishing import upload_build
+from tests.simulator.testflight_steps import seed_testflight
 
 PATHS: Mapping[str, Any] = SPEC.document["paths"]
 README = Path(__file__).resolve().parents[2] / "ascflow" / "simulator" / "README.md"
@@ -147,6 +148,7 @@ def seed(sim: RunningSimulator) -> None:
         ),
     )
     assert declaration.status_code == 201, declaration.text
+    seed_testflight(api, sim.app_id, build["id"], version_id)
 
 
 @pytest.fixture
@@ -371,15 +373,17 @@ def test_an_unsimulated_operation_is_501_naming_it_and_an_unknown_path_stays_pat
     simulator: RunningSimulator,
 ) -> None:
     api = simulator.client()
-    response = api.get(f"/v1/apps/{simulator.app_id}/betaGroups")
+    response = api.get(f"/v1/apps/{simulator.app_id}/appClips")
     assert response.status_code == 501
     error = response.json()["errors"][0]
     assert error["status"] == "501"
     assert error["code"] == "SIMULATOR.NOT_IMPLEMENTED"
-    assert "GET /v1/apps/{id}/betaGroups (apps_betaGroups_getToManyRelated)" in error["detail"]
-    write = api.post("/v1/betaGroups", json=body("betaGroups", {"name": "x"}, app=("apps", simulator.app_id)))
+    assert "GET /v1/apps/{id}/appClips (apps_appClips_getToManyRelated)" in error["detail"]
+    write = api.post(
+        "/v1/appEvents", json=body("appEvents", {"referenceName": "x"}, app=("apps", simulator.app_id))
+    )
     assert write.status_code == 501
-    assert "POST /v1/betaGroups (betaGroups_createInstance)" in write.json()["errors"][0]["detail"]
+    assert "POST /v1/appEvents (appEvents_createInstance)" in write.json()["errors"][0]["detail"]
     unknown = api.get("/v1/betaGroupz")
     assert unknown.status_code == 404
     assert unknown.json()["errors"][0]["code"] == "PATH_ERROR"

@@ -1,5 +1,29 @@
 """One module per domain; importing them registers their handlers."""
 
-from . import builds, listing, people, pricing, provisioning, reads, review, screenshots
+from . import (
+    beta_review,
+    builds,
+    listing,
+    people,
+    pricing,
+    provisioning,
+    reads,
+    release,
+    review,
+    screenshots,
+    testflight,
+)
 
-__all__ = ["builds", "listing", "people", "pricing", "provisioning", "reads", "review", "screenshots"]
+__all__ = [
+    "beta_review",
+    "builds",
+    "listing",
+    "people",
+    "pricing",
+    "provisioning",
+    "reads",
+    "release",
+    "review",
+    "screenshots",
+    "testflight",
+]
