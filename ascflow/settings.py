@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     custody_backend: Literal["local", "s3"] = "local"
     custody_kek: Literal["local", "kms"] = "local"
     custody_ttl_hours: float = Field(default=72.0, gt=0, description="Lifetime of a custody record.")
+    signing_ttl_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="How long ascflow keeps the signing identity it made (the service's, not the customer's): "
+        "at most the certificate's validity, the default; later releases reuse it until then.",
+    )
     audit_backend: Literal["local", "s3"] = "local"
     audit_checkpoint_every: int = Field(default=100, ge=1)
     aws_endpoint_url: str | None = Field(default=None, description="boto3 endpoint (moto in tests).")

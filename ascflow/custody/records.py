@@ -15,7 +15,7 @@ from typing import Any, Literal, NoReturn
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from pydantic import BaseModel, ConfigDict, Field, SecretBytes, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretBytes, SecretStr, ValidationError
 
 from ascflow.audit.events import Identifier, Tenant
 from ascflow.custody.errors import KeyUnreadable
@@ -121,3 +121,12 @@ def public_key_fingerprint(private_pem: bytes) -> str:
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return hashlib.sha256(spki).hexdigest()
+
+
+def fields_at_fault(exc: ValidationError) -> str:
+    """Which fields were wrong and why, without the input (pydantic would echo it)."""
+    problems = [
+        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+        for error in exc.errors(include_input=False)
+    ]
+    return "invalid signing identity: " + "; ".join(problems)

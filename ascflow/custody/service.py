@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, SecretBytes, SecretStr, ValidationEr
 
 from ascflow.audit.backends import AuditPosition
 from ascflow.audit.errors import AuditError
-from ascflow.audit.events import Action, Actor, AuditEvent, Outcome, Target
+from ascflow.audit.events import Action, Actor, Outcome
 from ascflow.audit.log import AuditLog
 from ascflow.audit.signing import ServiceKey, ServicePublicKey
 from ascflow.custody.envelope import Envelope, KeyEncryptionKey, canonical, seal, unseal
@@ -32,6 +32,7 @@ from ascflow.custody.errors import (
     RecordTampered,
     UnknownRecord,
 )
+from ascflow.custody.events import record_event
 from ascflow.custody.ids import is_custody_id, new_custody_id
 from ascflow.custody.receipts import DeletionReceipt, issue
 from ascflow.custody.records import (
@@ -41,20 +42,12 @@ from ascflow.custody.records import (
     RecordKind,
     SigningIdentity,
     SigningIdentityInput,
+    fields_at_fault,
     public_key_fingerprint,
 )
 from ascflow.custody.stores import Store
 
 SERVICE = Actor(kind="system", id="ascflow-custody")
-APPLE_TYPE: dict[RecordKind, str] = {"api_key": "apiKeys", "signing_identity": "certificates"}
-# ascflow's own signing keys are not the customer's key: a reader of the trail must never take the destruction
-# of a pending signing key for the customer's.
-SIGNING_KEY_ACTIONS = {
-    Action.CREDENTIALS_DEPOSITED: Action.SIGNING_KEY_DEPOSITED,
-    Action.CREDENTIALS_OPENED: Action.SIGNING_KEY_OPENED,
-    Action.CREDENTIALS_DESTROYED: Action.SIGNING_KEY_DESTROYED,
-    Action.CREDENTIALS_EXPIRED: Action.SIGNING_KEY_EXPIRED,
-}
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -129,8 +122,11 @@ class Custody:
         p12: SecretBytes,
         p12_password: SecretStr,
         actor: Actor,
+        expires_at: datetime | None = None,
     ) -> RecordInfo:
-        """Keep a distribution certificate's private key and .p12 we made, so reruns reuse the certificate."""
+        """Keep a distribution certificate's private key and .p12 we made, so reruns reuse the certificate.
+        The identity is the service's, not the customer's: it may be kept for as long as the certificate is
+        valid (`expires_at`), where the customer's key is kept only for the custody TTL."""
         try:
             item = SigningIdentityInput(
                 tenant=tenant,
@@ -141,10 +137,14 @@ class Custody:
                 p12_password=p12_password,
             )
         except ValidationError as exc:
-            raise ValueError(_fields_at_fault(exc)) from None
+            raise ValueError(fields_at_fault(exc)) from None
         pem = item.private_key_pem.get_secret_value()
         header = self._header(
-            "signing_identity", item.tenant, item.certificate_id, public_key_fingerprint(pem)
+            "signing_identity",
+            item.tenant,
+            item.certificate_id,
+            public_key_fingerprint(pem),
+            expires_at=expires_at,
         )
         body = {
             "issuer_id": item.issuer_id.get_secret_value(),
@@ -155,7 +155,14 @@ class Custody:
         return self._deposit(header, body, actor)
 
     def _header(
-        self, kind: RecordKind, tenant: str, key_id: str, fingerprint: str, app: str | None = None
+        self,
+        kind: RecordKind,
+        tenant: str,
+        key_id: str,
+        fingerprint: str,
+        app: str | None = None,
+        *,
+        expires_at: datetime | None = None,
     ) -> RecordInfo:
         now = self.clock()
         return RecordInfo(
@@ -166,7 +173,7 @@ class Custody:
             key_id=key_id,
             fingerprint=fingerprint,
             created_at=now,
-            expires_at=now + self.ttl,
+            expires_at=expires_at or now + self.ttl,
         )
 
     def _deposit(self, header: RecordInfo, body: dict[str, str], actor: Actor) -> RecordInfo:
@@ -382,31 +389,8 @@ class Custody:
         outcome: Outcome,
         error_code: str | None = None,
     ) -> AuditPosition:
-        if header.kind == "signing_identity":
-            action = SIGNING_KEY_ACTIONS.get(action, action)
-        event = AuditEvent(
-            actor=actor,
-            action=action,
-            tenant=header.tenant,
-            target=Target(
-                custody_id=header.id,
-                apple_type=APPLE_TYPE[header.kind],
-                apple_id=header.key_id,
-                key_fingerprint=header.fingerprint,
-            ),
-            outcome=outcome,
-            error_code=error_code.upper() if error_code else None,
-        )
+        event = record_event(action, header, actor, outcome, error_code)
         try:
             return self.audit.append(event)
         except (AuditError, OSError) as exc:
             raise AuditUnavailable(header.id) from exc
-
-
-def _fields_at_fault(exc: ValidationError) -> str:
-    """Which fields were wrong and why, without the input (pydantic would echo it)."""
-    problems = [
-        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-        for error in exc.errors(include_input=False)
-    ]
-    return "invalid signing identity: " + "; ".join(problems)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from pydantic import SecretBytes, SecretStr
+from pydantic import Field, SecretBytes, SecretStr
 
 from ascflow.audit import Action
 from ascflow.connect.actions.common import Ensured
@@ -38,6 +39,9 @@ class SigningResult(StepResult):
     profile_name: str
     profile_created: bool
     signing_custody_id: str
+    certificate_expires: datetime | None = None
+    # Why this run made a new certificate (none of ours held, or ours expiring), in words.
+    certificate_changes: list[str] = Field(default_factory=list)
 
     def outcome(self) -> str:
         new = [
@@ -49,13 +53,18 @@ class SigningResult(StepResult):
             )
             if created
         ]
-        return f"made {', '.join(new)}" if new else "all reused"
+        said = f"made {', '.join(new)}" if new else "all reused"
+        expiry = (
+            f"; certificate expires {self.certificate_expires:%Y-%m-%d}" if self.certificate_expires else ""
+        )
+        return "; ".join([said, *self.certificate_changes]) + expiry
 
     def resources(self) -> list[ResourceRow]:
         return [
             ResourceRow("bundle ID", self.bundle_id_resource, made(self.bundle_id_created)),
             ResourceRow(
-                f"distribution certificate (serial {self.certificate_serial})",
+                f"distribution certificate (serial {self.certificate_serial}"
+                + (f", expires {self.certificate_expires:%Y-%m-%d})" if self.certificate_expires else ")"),
                 self.certificate_id,
                 made(self.certificate_created),
             ),
@@ -97,6 +106,8 @@ def ensure_signing(ctx: StepContext, job: Job) -> SigningResult:
         certificate_id=certificate.id,
         certificate_serial=certificate.certificate.attributes.serial_number,
         certificate_created=ensured.created,
+        certificate_expires=certificate.certificate.attributes.expiration_date,
+        certificate_changes=list(ensured.changes),
         profile_id=profile.resource.id,
         profile_name=profile.resource.attributes.name,
         profile_created=profile.created,
@@ -140,6 +151,7 @@ def _keep_identity(ctx: StepContext, certificate: CertificateWithKey, team_ref: 
     if kept is None:
         password = secrets.token_urlsafe(24)
         kept = ctx.custody.deposit_signing_identity(
+            expires_at=_identity_expiry(ctx, certificate),
             tenant=ctx.tenant,
             issuer_id=team_ref,
             certificate_id=certificate.id,
@@ -152,6 +164,14 @@ def _keep_identity(ctx: StepContext, certificate: CertificateWithKey, team_ref: 
         if record.key_id.startswith(PENDING_PREFIX) and record.fingerprint == fingerprint:
             ctx.custody.destroy(record.id, actor=ctx.actor)
     return kept
+
+
+def _identity_expiry(ctx: StepContext, certificate: CertificateWithKey) -> datetime:
+    """The signing identity is kept while its certificate is valid, or for ASCFLOW_SIGNING_TTL_DAYS if shorter."""
+    expires = certificate.certificate.attributes.expiration_date
+    if ctx.settings.signing_ttl_days is None:
+        return expires
+    return min(expires, datetime.now(UTC) + timedelta(days=ctx.settings.signing_ttl_days))
 
 
 def _key_only_p12(private_key_pem: bytes, password: str) -> bytes:

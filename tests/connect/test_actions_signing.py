@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -183,3 +184,19 @@ def test_a_new_certificate_gets_its_own_profile(apple: Apple) -> None:
     second = ensure_app_store_profile(apple.client, bundle_id, new)
     assert second.created
     assert first.resource.attributes.name != second.resource.attributes.name
+
+
+def test_a_certificate_expiring_within_30_days_is_replaced_not_reused(apple: Apple) -> None:
+    made = ensure_distribution_certificate(apple.client, held_keys=[])
+    expires = made.resource.certificate.attributes.expiration_date
+    later = ensure_distribution_certificate(
+        apple.client, held_keys=[made.resource.private_key_pem], now=expires - timedelta(days=10)
+    )
+    assert later.created
+    assert later.resource.id != made.resource.id
+    (why,) = later.changes
+    assert f"expires {expires:%Y-%m-%d}, within 30 days" in why
+    still = ensure_distribution_certificate(
+        apple.client, held_keys=[made.resource.private_key_pem], now=expires - timedelta(days=31)
+    )
+    assert (still.created, still.resource.id) == (False, made.resource.id)

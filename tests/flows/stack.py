@@ -39,6 +39,7 @@ APPS = {
     "steps": "com.example.flows.steps",
     "agreements": "com.example.flows.agreements",
     "first": "com.example.flows.first",
+    "renew": "com.example.flows.renew",
 }
 # Apps that were never released: their run is a first release.
 NEW_APPS = frozenset({APPS["first"]})

@@ -78,3 +78,30 @@ def test_at_the_certificate_limit_nothing_is_revoked_and_the_operator_is_told_wh
     assert len(theirs) == 3
     assert all(cert["id"] in failure.value.what for cert in theirs)
     assert not [r for r in apple.control.requests() if r.method == "DELETE"]
+
+
+def test_the_identity_is_kept_while_its_certificate_is_valid_and_a_lost_one_is_replaced(
+    simulator, make_context
+):
+    ctx = make_context(simulator)
+    custody_id = deposit(ctx, simulator.admin_key)
+    first = ensure_signing(ctx, Job(request=request_for(simulator), custody_id=custody_id))
+    (identity,) = [r for r in ctx.custody.list() if r.kind == "signing_identity"]
+    # The service's identity outlives the customer's key (kept for the custody TTL only).
+    assert first.certificate_expires is not None
+    assert identity.expires_at == first.certificate_expires
+    assert "certificate expires" in first.outcome()
+
+    ctx.custody.destroy(identity.id, actor=ctx.actor)  # expired and swept, or lost
+    second = ensure_signing(
+        make_context(simulator), Job(request=request_for(simulator), custody_id=custody_id)
+    )
+    assert second.certificate_created
+    assert second.certificate_id != first.certificate_id
+    assert second.certificate_changes == [
+        "made a new distribution certificate: no private key held for a valid one at Apple"
+    ]
+    assert "no private key held" in second.outcome()
+    # The first certificate is not ascflow's to revoke once its key is gone: it stays.
+    ids = {c["id"] for c in simulator.control.state()["certificates"]}
+    assert {first.certificate_id, second.certificate_id} <= ids

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from ascflow.connect.actions.common import ActionFailed, Ensured, create_once, find_or_create
 from ascflow.connect.client import AppStoreConnect
@@ -18,6 +18,9 @@ from ascflow.connect.models import (
 )
 from ascflow.connect.signing import export_p12 as _export_p12
 from ascflow.connect.signing import key_matches_certificate, new_signing_request
+
+# A certificate this close to its expiry is not reused: builds signed now must stay valid through review.
+RENEW_WITHIN = timedelta(days=30)
 
 
 class CertificateLimitReached(ActionFailed):
@@ -60,8 +63,10 @@ def ensure_distribution_certificate(
     certificate_type: CertificateType = CertificateType.DISTRIBUTION,
     now: datetime | None = None,
     before_create: Callable[[bytes], None] | None = None,
+    renew_within: timedelta = RENEW_WITHIN,
 ) -> Ensured[CertificateWithKey]:
-    """Reuse a valid distribution certificate whose key we hold, else make a key + CSR and create one.
+    """Reuse a distribution certificate whose key we hold and that is valid for longer than `renew_within`,
+    else make a key + CSR and create one; `changes` then says why (none of ours, or ours expires soon).
 
     `before_create` receives the new private key before Apple sees its CSR, so the caller can keep it first:
     after a crash between Apple's answer and the caller's bookkeeping, the key is held and a rerun reuses the
@@ -69,29 +74,36 @@ def ensure_distribution_certificate(
     """
     moment = now or datetime.now(UTC)
 
-    def ours(keys: Sequence[bytes]) -> CertificateWithKey | None:
+    def ours(keys: Sequence[bytes], valid_until: datetime) -> CertificateWithKey | None:
         for certificate in client.certificates.list(certificate_types=APP_STORE_CERTIFICATE_TYPES):
-            if certificate.attributes.expiration_date <= moment:
+            if certificate.attributes.expiration_date <= valid_until:
                 continue
             for key in keys:
                 if key_matches_certificate(key, certificate.attributes.certificate_content):
                     return CertificateWithKey(certificate, key)
         return None
 
-    reused = ours(held_keys)
+    reused = ours(held_keys, moment + renew_within)
     if reused is not None:
         return Ensured(reused, created=False)
+    expiring = ours(held_keys, moment)
+    why = (
+        f"made a new distribution certificate: ours (serial {expiring.certificate.attributes.serial_number}) "
+        f"expires {expiring.certificate.attributes.expiration_date:%Y-%m-%d}, within {renew_within.days} days"
+        if expiring is not None
+        else "made a new distribution certificate: no private key held for a valid one at Apple"
+    )
     request = new_signing_request()
     if before_create is not None:
         before_create(request.private_key_pem)
     try:
         certificate = create_once(
             lambda: client.certificates.create(csr_pem=request.csr_pem, certificate_type=certificate_type),
-            lambda: _made_for(ours([request.private_key_pem])),
+            lambda: _made_for(ours([request.private_key_pem], moment)),
         )
     except Conflict as exc:
         raise _limit_reached(client, exc) from exc
-    return Ensured(CertificateWithKey(certificate, request.private_key_pem), created=True)
+    return Ensured(CertificateWithKey(certificate, request.private_key_pem), created=True, changes=(why,))
 
 
 def _made_for(found: CertificateWithKey | None) -> Certificate | None:
