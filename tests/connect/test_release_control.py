@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from ascflow.connect.actions.common import ActionFailed, poll_until
+from ascflow.connect.actions.release import ensure_localizations, ensure_review_details
 from ascflow.connect.actions.release_control import (
     ReviewDecision,
     ReviewOutcome,
@@ -16,16 +17,23 @@ from ascflow.connect.actions.release_control import (
     release_version,
     review_outcome,
 )
-from ascflow.connect.models import AppVersionState, ReviewSubmissionState
+from ascflow.connect.actions.review import ensure_review_submission_submitted
+from ascflow.connect.models import AppStoreReviewDetailAttributes, AppVersionState, ReviewSubmissionState
 from ascflow.connect.testflight_models import PhasedReleaseState
 from ascflow.simulator.faults import FaultPlan, FaultRule
-from ascflow.simulator.scenario import AppSpec, SubmissionSpec, VersionSpec
+from ascflow.simulator.scenario import AppSpec, BuildSpec, SubmissionSpec, VersionSpec
 from tests.connect.conftest import POLL, Apple
 
 APP_ID = "6400000088"
 LIVE_ID = "a1b2c3d4-0000-4000-8000-000000000009"
 VERSION_ID = "a1b2c3d4-0000-4000-8000-000000000010"
 SUBMISSION_ID = "a1b2c3d4-0000-4000-8000-000000000020"
+CONTACT = AppStoreReviewDetailAttributes(
+    contact_first_name="Rita",
+    contact_last_name="Reviewer",
+    contact_phone="+1 555 0100",
+    contact_email="rita@example.com",
+)
 ACTIVE, PAUSED, COMPLETE, INACTIVE = (
     PhasedReleaseState.ACTIVE,
     PhasedReleaseState.PAUSED,
@@ -238,3 +246,71 @@ def test_a_rejection_is_named_by_either_state() -> None:
     assert withdrawn.decision is ReviewDecision.WITHDRAWN
     draft = ReviewOutcome(AppVersionState.PREPARE_FOR_SUBMISSION, ReviewSubmissionState.READY_FOR_REVIEW)
     assert draft.decision is ReviewDecision.NOT_SUBMITTED
+
+
+def submitted_update(make_apple: Callable[..., Apple]) -> tuple[Release, str]:
+    """Update 1.0 (MANUAL) of a released app with its build, What's New and review contact, submitted."""
+    app = AppSpec(
+        id=APP_ID,
+        name="Tally",
+        bundle_id="com.example.tally.release",
+        sku="TALLY-8",
+        app_privacy_published=True,
+        builds=[BuildSpec(version="1.0", build_number="3", uses_non_exempt_encryption=False)],
+        versions=[
+            VersionSpec(id=LIVE_ID, version_string="0.9", state="READY_FOR_DISTRIBUTION"),
+            VersionSpec(
+                id=VERSION_ID,
+                version_string="1.0",
+                state="PREPARE_FOR_SUBMISSION",
+                release_type="MANUAL",
+                build_number="3",
+            ),
+        ],
+    )
+    release = Release(make_apple(apps=[app]))
+    client = release.apple.client
+    ensure_localizations(client, VERSION_ID, {"en-US": "Counts faster."})
+    ensure_review_details(client, VERSION_ID, CONTACT)
+    submission = ensure_review_submission_submitted(client, app_id=APP_ID, version_id=VERSION_ID)
+    return release, submission.resource.id
+
+
+def wait_for_review(release: Release, submission_id: str) -> ReviewOutcome:
+    return poll_until(
+        lambda: review_outcome(release.apple.client, submission_id, VERSION_ID),
+        lambda outcome: outcome.decision is not ReviewDecision.IN_REVIEW,
+        what="the review",
+        poll_interval=POLL,
+        timeout=10,
+    )
+
+
+def test_an_approved_manual_release_waits_for_the_developer_then_is_released(
+    make_apple: Callable[..., Apple],
+) -> None:
+    release, submission_id = submitted_update(make_apple)
+    outcome = wait_for_review(release, submission_id)
+    assert (outcome.decision, outcome.version_state) == (
+        ReviewDecision.APPROVED,
+        AppVersionState.PENDING_DEVELOPER_RELEASE,
+    )
+    assert "release-app" in outcome.next_step
+    assert release_version(release.apple.client, VERSION_ID).created
+    release.wait_for(AppVersionState.READY_FOR_DISTRIBUTION)
+    assert review_outcome(release.apple.client, submission_id, VERSION_ID).decision is ReviewDecision.APPROVED
+
+
+def test_a_rejected_review_is_read_as_rejected_and_cannot_be_released(
+    make_apple: Callable[..., Apple],
+) -> None:
+    release, submission_id = submitted_update(make_apple)
+    release.apple.control.set_review_outcomes(review="UNRESOLVED_ISSUES")
+    outcome = wait_for_review(release, submission_id)
+    assert outcome.decision is ReviewDecision.REJECTED
+    assert outcome.submission_state is ReviewSubmissionState.UNRESOLVED_ISSUES
+    assert "resubmit" in outcome.next_step
+    mark = release.mark()
+    with pytest.raises(ActionFailed, match=f"is {outcome.version_state.value}"):
+        release_version(release.apple.client, VERSION_ID)
+    assert release.writes(mark) == []
