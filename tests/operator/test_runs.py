@@ -27,7 +27,9 @@ def request_file(stack: OperatorStack, folder: Path, **changes: object) -> Path:
     return path
 
 
-def test_dry_run_deposit_start_status_as_the_demo_team_prints_it(operator_stack: OperatorStack) -> None:
+def test_dry_run_deposit_start_status_as_the_demo_team_prints_it(
+    operator_stack: OperatorStack, tmp_path: Path
+) -> None:
     stack, team = operator_stack, operator_stack.team
     deposited = stack.ascflow(
         "custody", "deposit", "--tenant", DEMO_TENANT, "--bundle-id", DEMO_BUNDLE_ID,
@@ -36,7 +38,9 @@ def test_dry_run_deposit_start_status_as_the_demo_team_prints_it(operator_stack:
     assert deposited.returncode == 0, deposited.stderr
     custody_id = printed(deposited.stdout, "custody ID")
 
-    started = stack.ascflow("runs", "start", "--request", str(team.request), "--custody-id", custody_id)
+    # The request --demo-team wrote, but done at submission: the wait for Apple's review is another test's.
+    path = request_file(stack, tmp_path, destroy_credentials="after_submission")
+    started = stack.ascflow("runs", "start", "--request", str(path), "--custody-id", custody_id)
     assert started.returncode == 0, started.stderr
     run_id = printed(started.stdout, "run ID")
     assert printed(started.stdout, "ui") == f"{stack.prefect.ui_url}/runs/flow-run/{run_id}"
