@@ -245,10 +245,24 @@ def available_to(team: Team, tester: Resource) -> bool:
     return any(beta_states(team, b)[1] == "BETA_APPROVED" for b in team.related(tester, "builds"))
 
 
+def _distribute_automatically(team: Team) -> None:
+    """An internal group with access to all builds gets each testable build of its app uploaded after the group
+    was made (recorded: MobAI-App/ios-builder#24)."""
+    for group in team.all("betaGroups"):
+        if not (group.attributes["isInternalGroup"] and group.attributes.get("hasAccessToAllBuilds")):
+            continue
+        for app in team.related(group, "app"):
+            for build in team.related(app, "builds"):
+                fresh = build.attributes["uploadedDate"] >= group.attributes["createdDate"]
+                if fresh and beta_states(team, build)[0] == "READY_FOR_BETA_TESTING":
+                    link(team, group, "builds", build)
+
+
 def move_testflight(team: Team, now: float) -> None:
     """Beta reviews move on; each build's beta detail and each tester's state follow (called by advance())."""
     ensure_details(team)
     _move_beta_reviews(team, now)
+    _distribute_automatically(team)
     for detail in team.all("buildBetaDetails"):
         build = team.get("builds", detail.id)
         if build is not None:

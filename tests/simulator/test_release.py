@@ -253,3 +253,15 @@ def test_a_phased_release_completes_at_once_on_request(daily: RunningSimulator) 
     assert completed.status_code == 200, completed.text
     assert completed.json()["data"]["attributes"]["phasedReleaseState"] == "COMPLETE"
     assert phased_of(api, version_id)["attributes"]["phasedReleaseState"] == "COMPLETE"
+
+
+def test_deleting_a_version_removes_its_phased_release(simulator: RunningSimulator) -> None:
+    api = simulator.client()
+    version_id = new_version(simulator)
+    phased_id = create_phased(api, version_id).json()["data"]["id"]
+    assert api.delete(f"/v1/appStoreVersions/{version_id}").status_code == 204
+    gone = only_error(set_phase(api, phased_id, "ACTIVE"), 404)
+    assert gone["code"] == "NOT_FOUND"
+    assert "appStoreVersionPhasedReleases" not in {
+        type_ for type_, items in simulator.control.state().items() if items
+    }

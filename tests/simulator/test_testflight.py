@@ -428,3 +428,24 @@ def test_beta_groups_and_testers_are_seeded_from_the_scenario_and_the_control_ap
             DEFAULT_APP_ID,
             BetaGroupSpec(name="Bad", internal=True, testers=[BetaTesterSpec(email="x@example.net")]),
         )
+
+
+def test_an_internal_group_with_access_to_all_builds_gets_each_later_testable_build(
+    sim: RunningSimulator,
+) -> None:
+    api = sim.client()
+    earlier = add_build(sim, "80")
+    time.sleep(0.02)  # 720 Apple seconds: the group is made after that build
+    group = create_group(api, sim.app_id, "Team", isInternalGroup=True, hasAccessToAllBuilds=True).json()[
+        "data"
+    ]
+    owner = create_tester(api, OWNER["email"], betaGroups=[("betaGroups", group["id"])]).json()["data"]["id"]
+    assert api.get(f"/v1/betaTesters/{owner}").json()["data"]["attributes"]["state"] == "NOT_INVITED"
+    time.sleep(0.02)
+    later = add_build(sim, "81")
+    unanswered = add_build(sim, "82", uses_non_exempt_encryption=None)
+    builds = [b["id"] for b in api.get(f"/v1/betaGroups/{group['id']}/builds").json()["data"]]
+    assert builds == [later]
+    assert earlier not in builds
+    assert unanswered not in builds
+    assert api.get(f"/v1/betaTesters/{owner}").json()["data"]["attributes"]["state"] == "INVITED"

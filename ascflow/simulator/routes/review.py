@@ -138,8 +138,10 @@ def delete_version(call: Call) -> Reply:
     for localization in call.team.related(version, "appStoreVersionLocalizations"):
         remove_screenshots(call.team, localization)
         call.team.remove(localization.type, localization.id)
-    for detail in call.team.related(version, "appStoreReviewDetail"):
-        call.team.remove(detail.type, detail.id)
+    for child in call.team.related(version, "appStoreReviewDetail") + call.team.related(
+        version, "appStoreVersionPhasedRelease"
+    ):
+        call.team.remove(child.type, child.id)
     call.team.remove("appStoreVersions", version.id)
     return no_content()
 
