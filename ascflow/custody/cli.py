@@ -14,7 +14,7 @@ from ascflow.custody import Custody, CustodyError, open_custody
 from ascflow.settings import get_settings
 
 custody_app = typer.Typer(
-    no_args_is_help=True, help="Credential custody: list, destroy, purge expired records."
+    no_args_is_help=True, help="Credential custody: deposit, list, destroy, purge expired records."
 )
 
 OperatorOption = typer.Option(

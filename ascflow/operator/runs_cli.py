@@ -92,6 +92,7 @@ def start(
 def status(run_id: UUID = RunArgument) -> None:
     """The run's state and its message, what it waits for if suspended, what it retries, and its summary."""
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterType
+    from prefect.client.schemas.sorting import ArtifactSort
 
     from ascflow.operator.retry import retried_from
 
@@ -101,7 +102,9 @@ def status(run_id: UUID = RunArgument) -> None:
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(
                 flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]), type=ArtifactFilterType(any_=["markdown"])
-            )
+            ),
+            sort=ArtifactSort.CREATED_DESC,
+            limit=1,
         )
     state = run.state
     typer.echo(f"run:     {run.name} ({run.id})")
@@ -116,7 +119,7 @@ def status(run_id: UUID = RunArgument) -> None:
         typer.echo(f"retries: {origin}")
     typer.echo(f"ui:      {_ui_link(run)}")
     if artifacts:
-        typer.echo("\n" + str(artifacts[-1].data))
+        typer.echo("\n" + str(artifacts[0].data))
 
 
 @runs_app.command()
