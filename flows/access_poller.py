@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from ascflow import contracts
 from ascflow.audit import Action, Actor
+from ascflow.pipeline.build_wait import build_at_apple
 from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.credentials import check_credentials
 from ascflow.pipeline.review import review_status
@@ -76,6 +77,8 @@ def wait_is_over(run: WaitingRun) -> bool:
         return check_credentials(ctx, wait.custody_id, wait.bundle_id).verdict == "works"
     if wait.kind == "review" and wait.submission_id is not None:
         return review_status(ctx, wait.custody_id, wait.submission_id).finished
+    if wait.kind == "build" and wait.version and wait.build_number:
+        return build_at_apple(ctx, wait.custody_id, wait.bundle_id, wait.version, wait.build_number)
     if wait.kind == "app-privacy":
         # No API reads App Privacy: the run itself tries the submission again, at most this often.
         return (now() - wait.since).total_seconds() >= ctx.settings.app_privacy_recheck_seconds

@@ -8,6 +8,7 @@ from typing import Any
 from prefect.futures import PrefectFuture
 
 from ascflow.pipeline import steps
+from ascflow.pipeline.build_wait import BUILD_FORM, BuildArrived
 from ascflow.pipeline.job import Job, Step, Wait
 from ascflow.pipeline.request import OnboardingRequest
 from ascflow.pipeline.summary import RunSummary
@@ -43,9 +44,13 @@ class StepRunner:
         done = self.started[name].result()
         attempt = 0
         while isinstance(done.result, Wait):
+            # A suspended run's process ends: steps still running beside this one finish first.
+            for other in list(self.started):
+                if other != name:
+                    self.finish(other)
             attempt += 1
             wait: Wait = done.result
-            suspend_until_resumed(
+            answer = suspend_until_resumed(
                 Waiting.of(
                     self.request,
                     wait.kind,
@@ -53,16 +58,20 @@ class StepRunner:
                     custody_id=self.custody_id,
                     submission_id=wait.submission_id,
                 ),
-                ResumeCheck,
+                BuildArrived if wait.form == BUILD_FORM else ResumeCheck,
                 key=f"{name}-{attempt}",
                 description=wait.description,
                 timeout_seconds=wait.timeout_seconds,
             )
-            done = self._submit(step, attempt).result()
+            handed = answer.model_dump(exclude_none=True) if isinstance(answer, BuildArrived) else {}
+            done = self._submit(step, attempt, resumed_with=handed).result()
         self.summary.steps[name] = done
 
-    def _submit(self, step: steps.StepDef, attempt: int) -> PrefectFuture[Step[Any]]:
+    def _submit(
+        self, step: steps.StepDef, attempt: int, resumed_with: dict[str, Any] | None = None
+    ) -> PrefectFuture[Step[Any]]:
         job = Job(
+            resumed_with=resumed_with or {},
             request=self.request,
             custody_id=self.custody_id,
             results={n: self.summary.result(n) for n in step.needs if n in self.summary.steps},

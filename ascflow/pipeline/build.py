@@ -13,6 +13,7 @@ from ascflow.connect.actions.apps import find_app
 from ascflow.connect.actions.builds import set_export_compliance, upload_build, wait_for_build_processing
 from ascflow.connect.actions.common import ActionFailed
 from ascflow.connect.client import AppStoreConnect
+from ascflow.pipeline.build_wait import BuildHandedOver
 from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.job import Job, ResourceRow, StepResult
 from ascflow.pipeline.request import OnboardingRequest
@@ -24,35 +25,47 @@ class BuildResult(StepResult):
     build_upload_id: str | None
     build_uploaded_now: bool
 
+    # "uploaded", "upload resumed" (an earlier run's reservation, finished by this one), or "already at Apple".
+    upload: str = "already at Apple"
+
     def outcome(self) -> str:
-        return "uploaded and processed" if self.build_uploaded_now else "processed"
+        return f"{self.upload}, processed"
 
     def resources(self) -> list[ResourceRow]:
-        return [ResourceRow("build", self.build_id, "uploaded" if self.build_uploaded_now else "reused")]
+        return [ResourceRow("build", self.build_id, self.upload)]
 
 
 def prepare_build(ctx: StepContext, job: Job) -> BuildResult:
+    """The build from the request, or the one the build system handed over (see build_wait.py)."""
     request = job.request
+    handed = job.optional("await-build", BuildHandedOver)
+    path = handed.ipa if handed else request.build.path
+    number = handed.build_number if handed else request.build.build_number
     poll = ctx.settings.poll_interval_seconds
     with ctx.apple(job.custody_id) as client:
         app_id = find_app(client, request.bundle_id).id
         upload_id: str | None = None
         uploaded_now = False
-        if request.build.path is None:
-            build_id = _existing_build(client, app_id, request)
+        upload = "already at Apple"
+        if path is None:
+            build_id = _existing_build(client, app_id, request, number)
         else:
-            with _local_copy(ctx, request.build.path) as ipa:
+            with _local_copy(ctx, path) as ipa:
                 uploaded = upload_build(
                     client,
                     app_id=app_id,
                     ipa=ipa,
                     short_version=request.version,
-                    version=request.build.build_number,
+                    version=number,
                     platform=Platform(request.platform),
                     poll_interval=poll,
                     timeout=ctx.settings.build_wait_seconds,
                 )
             build_id, upload_id, uploaded_now = uploaded.build_id, uploaded.upload.id, uploaded.created
+            if uploaded.created:
+                upload = "uploaded"
+            elif uploaded.sent_now:
+                upload = "upload resumed"
             ctx.record(Action.BUILD_UPLOADED, "success", apple_type="buildUploads", apple_id=upload_id)
         processed = wait_for_build_processing(
             client, build_id, poll_interval=poll, timeout=ctx.settings.build_wait_seconds
@@ -62,22 +75,22 @@ def prepare_build(ctx: StepContext, job: Job) -> BuildResult:
         )
         ctx.record(Action.BUILD_PROCESSED, "success", apple_type="builds", apple_id=build_id)
     return BuildResult(
-        app_id=app_id, build_id=build_id, build_upload_id=upload_id, build_uploaded_now=uploaded_now
-    )
-
-
-def _existing_build(client: AppStoreConnect, app_id: str, request: OnboardingRequest) -> str:
-    builds = client.builds.list(
         app_id=app_id,
-        version=request.build.build_number,
-        short_version=request.version,
-        platform=Platform(request.platform),
+        build_id=build_id,
+        build_upload_id=upload_id,
+        build_uploaded_now=uploaded_now,
+        upload=upload,
     )
-    exact = [b for b in builds if b.attributes.version == request.build.build_number]
+
+
+def _existing_build(client: AppStoreConnect, app_id: str, request: OnboardingRequest, number: str) -> str:
+    builds = client.builds.list(
+        app_id=app_id, version=number, short_version=request.version, platform=Platform(request.platform)
+    )
+    exact = [b for b in builds if b.attributes.version == number]
     if not exact:
         raise ActionFailed(
-            f"No build {request.version} ({request.build.build_number}) of {request.bundle_id} is in App Store "
-            "Connect.",
+            f"No build {request.version} ({number}) of {request.bundle_id} is in App Store Connect.",
             next_step="Give the build file to upload, or the build number of a build already uploaded.",
         )
     return exact[0].id

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -45,6 +45,9 @@ class Wait(BaseModel):
 
     kind: WaitKind
     description: str = Field(description="Markdown shown with the Resume form: why, and who must do what.")
+    form: Literal["check", "build"] = Field(
+        default="check", description="The Resume form: a plain check again, or the build handed over."
+    )
     timeout_seconds: int | None = None
     submission_id: str | None = None
 
@@ -65,6 +68,9 @@ class Job(BaseModel):
     results: Mapping[str, Any] = {}
     waited_since: datetime | None = Field(
         default=None, description="When this step's first wait began: a resumed run's limits count from it."
+    )
+    resumed_with: dict[str, Any] = Field(
+        default_factory=dict, description="What the Resume form of this step's last wait was answered with."
     )
 
     def optional(self, step: str, kind: type[R]) -> R | None:

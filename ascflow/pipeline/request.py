@@ -20,6 +20,7 @@ TENANT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 BUNDLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.-]{0,154}$"
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$"
 LOCALE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+BUILD_NUMBER_PATTERN = r"^\d+(\.\d+){0,2}$"
 
 Locale = Annotated[str, Field(pattern=LOCALE_PATTERN)]
 WhatsNew = Annotated[str, Field(min_length=1, max_length=4000)]
@@ -70,7 +71,13 @@ class BuildSource(BaseModel):
         max_length=1024,
     )
     build_number: str = Field(
-        pattern=r"^\d+(\.\d+){0,2}$", title="Build number", description="CFBundleVersion of the build."
+        pattern=BUILD_NUMBER_PATTERN, title="Build number", description="CFBundleVersion of the build."
+    )
+    wait_for_build: bool = Field(
+        default=False,
+        title="Wait for the build",
+        description="Suspend after signing and the invitations until the build system, signing with the exported "
+        "identity, hands over the .ipa or uploads the build itself.",
     )
 
 

@@ -11,12 +11,14 @@ are find-or-create, so a rerun writes nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ascflow.audit import Action
 from ascflow.connect import AgreementsMissing
 from ascflow.pipeline.build import prepare_build
+from ascflow.pipeline.build_wait import await_build
 from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.credentials import access_wait, validate_credentials
 from ascflow.pipeline.job import Job, StepResult, Wait
@@ -57,6 +59,10 @@ class StepDef:
     background: bool = False
 
 
+def waits_for_build(request: OnboardingRequest) -> bool:
+    return request.build.wait_for_build
+
+
 def has_listing(request: OnboardingRequest) -> bool:
     return request.listing is not None
 
@@ -83,7 +89,15 @@ STEPS: tuple[StepDef, ...] = (
         applies=has_listing,
         background=True,
     ),
-    StepDef("upload-build", "upload build", prepare_build),
+    StepDef(
+        "await-build",
+        "await build",
+        await_build,
+        needs=("invite-team",),
+        applies=waits_for_build,
+        keeps_result=False,
+    ),
+    StepDef("upload-build", "upload build", prepare_build, needs=("await-build",)),
     StepDef("prepare-version", "prepare version", prepare_version, needs=("upload-build", "check-listing")),
     StepDef(
         "apply-version-listing",
@@ -121,10 +135,16 @@ def run_step(step: StepDef, ctx: StepContext, job: Job) -> StepResult | Wait:
 
 
 def run_in_process(
-    ctx: StepContext, request: OnboardingRequest, custody_id: str, *, skip: frozenset[str] = frozenset()
+    ctx: StepContext,
+    request: OnboardingRequest,
+    custody_id: str,
+    *,
+    skip: frozenset[str] = frozenset(),
+    answers: Mapping[str, dict[str, Any]] | None = None,
 ) -> tuple[dict[str, StepResult], Wait | None]:
     """The step list one step after another in this process, without Prefect (for benchmarks, tests and dry
-    runs): every result by step name, and the wait that stopped it, if one did."""
+    runs): every result by step name, and the wait that stopped it, if one did. `answers` stands for the
+    Resume forms filled in: what a waiting step is resumed with, by step name."""
     results: dict[str, StepResult] = {}
     for step in STEPS:
         if step.name in skip or not step.applies(request):
@@ -133,6 +153,7 @@ def run_in_process(
             request=request,
             custody_id=custody_id,
             results={n: results[n] for n in step.needs if n in results},
+            resumed_with=(answers or {}).get(step.name, {}),
         )
         result = run_step(step, ctx, job)
         if isinstance(result, Wait):

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from ascflow.contracts import CUSTODY_ID_PATTERN
 from ascflow.pipeline.request import OnboardingRequest
 
-WaitKind = Literal["credentials", "access", "review", "app-privacy"]
+WaitKind = Literal["credentials", "access", "review", "app-privacy", "build"]
 
 
 class Waiting(BaseModel):
@@ -22,6 +22,8 @@ class Waiting(BaseModel):
     bundle_id: str
     custody_id: str | None = None
     submission_id: str | None = None
+    version: str | None = Field(default=None, description="The version being published.")
+    build_number: str | None = Field(default=None, description="The build the run expects.")
     since: datetime
 
     @classmethod
@@ -41,6 +43,8 @@ class Waiting(BaseModel):
             bundle_id=request.bundle_id,
             custody_id=custody_id,
             submission_id=submission_id,
+            version=request.version,
+            build_number=request.build.build_number,
             since=datetime.now(UTC),
         )
 

@@ -175,6 +175,7 @@ def test_a_resumed_reservation_is_reused_and_gets_every_part_again(apple: Apple,
         timeout=10,
     )
     assert not resumed.created
+    assert resumed.sent_now  # the summary says "upload resumed", not "reused"
     assert resumed.upload.attributes.state.state is BuildUploadStateValue.COMPLETE
     assert apple.writes("POST", "/v1/buildUploads") == 1
     assert apple.writes("POST", "/v1/buildUploadFiles") == 1

@@ -40,6 +40,8 @@ APPS = {
     "agreements": "com.example.flows.agreements",
     "first": "com.example.flows.first",
     "renew": "com.example.flows.renew",
+    "await": "com.example.flows.await",
+    "await-poller": "com.example.flows.awaitpoller",
 }
 # Apps that were never released: their run is a first release.
 NEW_APPS = frozenset({APPS["first"]})

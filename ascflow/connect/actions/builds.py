@@ -45,6 +45,8 @@ class UploadedBuild:
     upload: BuildUpload
     build_id: str
     created: bool
+    # The file's parts went up in this call: with `created` False, an earlier run's reservation was resumed.
+    sent_now: bool = False
 
 
 def _describe(details: list[tuple[str | None, str | None]]) -> str:
@@ -92,7 +94,8 @@ def upload_build(
     state = upload.attributes.state
     if state.state is BuildUploadStateValue.FAILED:
         raise _upload_failed(upload, version)
-    if state.state is BuildUploadStateValue.AWAITING_UPLOAD:
+    sent_now = state.state is BuildUploadStateValue.AWAITING_UPLOAD
+    if sent_now:
         _send_file(client, upload.id, ipa, size, new_upload=ensured.created)
 
     finished = poll_until(
@@ -108,7 +111,7 @@ def upload_build(
     build_id = finished.related_id("build") or _find_build_id(
         client, app_id, short_version, version, platform
     )
-    return UploadedBuild(finished, build_id, created=ensured.created)
+    return UploadedBuild(finished, build_id, created=ensured.created, sent_now=sent_now)
 
 
 def _send_file(client: AppStoreConnect, upload_id: str, ipa: Path, size: int, *, new_upload: bool) -> None:
