@@ -57,6 +57,17 @@ def test_dry_run_deposit_start_status_as_the_demo_team_prints_it(
     assert refused.returncode == 1
     assert "completed; there is nothing to retry" in refused.stderr
 
+    # A cancelled run of the same request: its key is destroyed now, so a retry would stop at once.
+    with stack.prefect.client() as client:
+        deployment = client.read_deployment_by_name(contracts.ONBOARD_DEPLOYMENT)
+        cancelled = client.create_flow_run_from_deployment(
+            deployment.id, parameters=run.parameters, state=Cancelled()
+        )
+    destroyed = stack.ascflow("runs", "retry", str(cancelled.id))
+    assert destroyed.returncode == 1
+    assert f"(custody {custody_id}) was destroyed; a retry would stop at once" in destroyed.stderr
+    assert f"ascflow runs retry {cancelled.id} --custody-id NEW_CUSTODY_ID" in destroyed.stderr
+
 
 def test_a_waiting_or_scheduled_run_is_not_retried(operator_stack: OperatorStack, tmp_path: Path) -> None:
     stack = operator_stack
