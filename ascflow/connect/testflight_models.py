@@ -11,9 +11,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
-from ascflow.connect.models import ApiModel, Resource
+from ascflow.connect.models import ApiModel, AppStoreReviewDetailAttributes, Resource
 
 
 class BetaReviewState(StrEnum):
@@ -79,15 +79,8 @@ class BetaTester(Resource):
     attributes: BetaTesterAttributes = Field(default_factory=BetaTesterAttributes)
 
 
-class BetaAppReviewDetailAttributes(ApiModel):
-    contact_first_name: str | None = None
-    contact_last_name: str | None = None
-    contact_phone: str | None = None
-    contact_email: str | None = None
-    demo_account_name: str | None = None
-    demo_account_password: SecretStr | None = None
-    demo_account_required: bool | None = None
-    notes: str | None = None
+# The beta review's contact has exactly the App Store review detail's attributes (spec 4.4.1).
+BetaAppReviewDetailAttributes = AppStoreReviewDetailAttributes
 
 
 class BetaAppReviewDetail(Resource):
