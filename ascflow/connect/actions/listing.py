@@ -8,10 +8,10 @@ Localizations Apple made with the app or the version (the primary locale's) are 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ascflow.connect.actions.common import ActionFailed, Ensured, create_once, update_once
 from ascflow.connect.client import AppStoreConnect
@@ -230,17 +230,35 @@ def _ensure_info_localization(
     text: AppInfoText,
     current: AppInfoLocalization | None,
 ) -> Ensured[AppInfoLocalization]:
-    wanted = _wanted(text)
+    texts = client.app_info_localizations
+    return _ensure_text(
+        current,
+        _wanted(text),
+        find=lambda: next(iter(texts.list_for_info(info_id, locale=locale)), None),
+        create=lambda wanted: texts.create(info_id=info_id, locale=locale, attributes=wanted),
+        update=texts.update,
+        label=f"app information ({locale})",
+    )
 
-    def find() -> AppInfoLocalization | None:
-        return next(iter(client.app_info_localizations.list_for_info(info_id, locale=locale)), None)
 
+L = TypeVar("L", AppInfoLocalization, VersionLocalizationListing)
+
+
+def _ensure_text(
+    current: L | None,
+    wanted: Mapping[str, Any],
+    *,
+    find: Callable[[], L | None],
+    create: Callable[[Mapping[str, Any]], L],
+    update: Callable[[str, Mapping[str, Any]], object],
+    label: str,
+) -> Ensured[L]:
+    """One locale's texts: created when missing, else only the attributes that differ PATCHed (read back
+    after an unknown outcome before writing again)."""
     if current is None:
-        made = create_once(
-            lambda: client.app_info_localizations.create(info_id=info_id, locale=locale, attributes=wanted),
-            find,
+        return Ensured(
+            create_once(lambda: create(wanted), find), created=True, changes=(f"{label}: created",)
         )
-        return Ensured(made, created=True, changes=(f"app information ({locale}): created",))
     diff = _difference(wanted, current.attributes.model_dump(by_alias=True))
     if not diff:
         return Ensured(current, created=False)
@@ -250,8 +268,8 @@ def _ensure_info_localization(
         return now is not None and not _difference(diff, now.attributes.model_dump(by_alias=True))
 
     localization_id = current.id
-    update_once(lambda: client.app_info_localizations.update(localization_id, diff), applied)
-    return Ensured(current, created=False, changes=(f"app information ({locale}): {_names(diff)}",))
+    update_once(lambda: update(localization_id, diff), applied)
+    return Ensured(current, created=False, changes=(f"{label}: {_names(diff)}",))
 
 
 def ensure_version_listing(
@@ -309,22 +327,12 @@ def _ensure_version_text(
     wanted: Mapping[str, Any],
     current: VersionLocalizationListing | None,
 ) -> Ensured[VersionLocalizationListing]:
-    def find() -> VersionLocalizationListing | None:
-        return next(iter(client.version_texts.list_for_version(version_id, locale=locale)), None)
-
-    if current is None:
-        made = create_once(
-            lambda: client.version_texts.create(version_id=version_id, locale=locale, attributes=wanted), find
-        )
-        return Ensured(made, created=True, changes=(f"version texts ({locale}): created",))
-    diff = _difference(wanted, current.attributes.model_dump(by_alias=True))
-    if not diff:
-        return Ensured(current, created=False)
-
-    def applied() -> bool:
-        now = find()
-        return now is not None and not _difference(diff, now.attributes.model_dump(by_alias=True))
-
-    localization_id = current.id
-    update_once(lambda: client.version_texts.update(localization_id, diff), applied)
-    return Ensured(current, created=False, changes=(f"version texts ({locale}): {_names(diff)}",))
+    texts = client.version_texts
+    return _ensure_text(
+        current,
+        wanted,
+        find=lambda: next(iter(texts.list_for_version(version_id, locale=locale)), None),
+        create=lambda attributes: texts.create(version_id=version_id, locale=locale, attributes=attributes),
+        update=texts.update,
+        label=f"version texts ({locale})",
+    )
