@@ -3,6 +3,7 @@
 The pipeline needs only what is re-exported here; composite operations live in `ascflow.connect.actions`.
 """
 
+from ascflow.connect.build_models import Build
 from ascflow.connect.client import AppStoreConnect
 from ascflow.connect.errors import (
     AgreementsMissing,
@@ -22,7 +23,6 @@ from ascflow.connect.keys import ApiKey, InvalidCredentialsInput
 from ascflow.connect.models import (
     App,
     AppStoreVersion,
-    Build,
     BundleId,
     BundleIdPlatform,
     Certificate,

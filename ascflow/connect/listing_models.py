@@ -14,7 +14,8 @@ from typing import Any, Literal, TypeVar, get_args
 
 from pydantic import Field
 
-from ascflow.connect.models import ApiModel, AssetDeliveryState, NullableList, Resource, UploadOperation
+from ascflow.connect.build_models import AssetDeliveryState, UploadOperation
+from ascflow.connect.models import ApiModel, NullableList, Resource
 
 ContentRights = Literal["DOES_NOT_USE_THIRD_PARTY_CONTENT", "USES_THIRD_PARTY_CONTENT"]
 ListingReleaseType = Literal["MANUAL", "AFTER_APPROVAL", "SCHEDULED"]

@@ -7,13 +7,11 @@ import copy
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from ascflow.connect import models
+from ascflow.connect import build_models, models
+from ascflow.connect.build_models import Build, BuildUpload, BuildUploadFile
 from ascflow.connect.models import (
     AppStoreReviewDetail,
-    Build,
     BuildProcessingState,
-    BuildUpload,
-    BuildUploadFile,
     Certificate,
     MalformedDocument,
     Profile,
@@ -31,9 +29,9 @@ MODELS: list[tuple[str, type[models.Resource]]] = [
     ("Profile", models.Profile),
     ("User", models.User),
     ("UserInvitation", models.UserInvitation),
-    ("Build", models.Build),
-    ("BuildUpload", models.BuildUpload),
-    ("BuildUploadFile", models.BuildUploadFile),
+    ("Build", build_models.Build),
+    ("BuildUpload", build_models.BuildUpload),
+    ("BuildUploadFile", build_models.BuildUploadFile),
     ("AppStoreVersion", models.AppStoreVersion),
     ("AppStoreVersionLocalization", models.AppStoreVersionLocalization),
     ("AppStoreReviewDetail", models.AppStoreReviewDetail),
@@ -154,7 +152,7 @@ def test_presigned_upload_urls_and_demo_passwords_stay_out_of_reprs() -> None:
 
 
 def test_upload_headers_are_given_exactly_and_an_incomplete_one_is_refused() -> None:
-    operation = models.UploadOperation.model_validate(
+    operation = build_models.UploadOperation.model_validate(
         {
             "method": "PUT",
             "url": "https://upload.example/p",
@@ -164,7 +162,7 @@ def test_upload_headers_are_given_exactly_and_an_incomplete_one_is_refused() -> 
         }
     )
     assert operation.headers() == {"Content-Type": "application/octet-stream"}
-    broken = operation.model_copy(update={"request_headers": [models.HttpHeader(name="X-Only-Name")]})
+    broken = operation.model_copy(update={"request_headers": [build_models.HttpHeader(name="X-Only-Name")]})
     with pytest.raises(MalformedDocument, match="header without name or value"):
         broken.headers()
 
@@ -201,7 +199,7 @@ def test_apples_nulls_parse_except_where_the_pipeline_relies_on_a_value(
 
 
 def test_a_null_list_reads_as_empty() -> None:
-    state = models.BuildUploadState.model_validate({"state": "COMPLETE", "errors": None, "infos": None})
+    state = build_models.BuildUploadState.model_validate({"state": "COMPLETE", "errors": None, "infos": None})
     assert (state.errors, state.warnings, state.infos) == ([], [], [])
     user = models.UserAttributes.model_validate({"username": "a@example.com", "roles": None})
     assert user.roles == []

@@ -17,14 +17,8 @@ import httpx
 import pytest
 
 from ascflow.connect import ApiKey, AppStoreConnect, Session
-from ascflow.connect.models import (
-    BundleIdPlatform,
-    CertificateType,
-    Checksum,
-    Checksums,
-    Platform,
-    UserRole,
-)
+from ascflow.connect.build_models import Checksum, Checksums
+from ascflow.connect.models import BundleIdPlatform, CertificateType, Platform, UserRole
 from ascflow.connect.resources.base import ResourceGroup
 from ascflow.connect.testflight_models import PhasedReleaseState
 from tests.fixtures.keys import CustomerKey

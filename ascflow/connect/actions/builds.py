@@ -15,18 +15,9 @@ from ascflow.connect.actions.common import (
     update_once,
 )
 from ascflow.connect.actions.uploads import ReservedAsset, deliver, sha256_hex
+from ascflow.connect.build_models import Build, BuildUpload, BuildUploadFile, Checksum, Checksums
 from ascflow.connect.client import AppStoreConnect
-from ascflow.connect.models import (
-    Build,
-    BuildProcessingState,
-    BuildUpload,
-    BuildUploadFile,
-    BuildUploadStateValue,
-    Checksum,
-    ChecksumAlgorithm,
-    Checksums,
-    Platform,
-)
+from ascflow.connect.models import BuildProcessingState, BuildUploadStateValue, ChecksumAlgorithm, Platform
 
 IPA_UTI = "com.apple.ipa"
 IPA_ASSET_TYPE = "ASSET"

@@ -17,14 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from ascflow.connect.actions.common import ActionFailed, Sleep, poll_until, update_once
+from ascflow.connect.build_models import AssetDeliveryState, UploadOperation
 from ascflow.connect.errors import AppStoreConnectError
-from ascflow.connect.models import (
-    ApiModel,
-    AssetDeliveryState,
-    AssetDeliveryStateValue,
-    MalformedDocument,
-    UploadOperation,
-)
+from ascflow.connect.models import ApiModel, AssetDeliveryStateValue, MalformedDocument
 from ascflow.connect.session import Session
 
 FINISHED = frozenset({AssetDeliveryStateValue.COMPLETE, AssetDeliveryStateValue.FAILED})

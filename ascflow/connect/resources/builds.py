@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from ascflow.connect.models import (
-    Build,
-    BuildUpload,
-    BuildUploadFile,
-    Checksums,
-    Platform,
-    parse_many,
-    parse_one,
-)
+from ascflow.connect.build_models import Build, BuildUpload, BuildUploadFile, Checksums
+from ascflow.connect.models import Platform, parse_many, parse_one
 from ascflow.connect.resources.base import ResourceGroup, linkage, request_document
 
 
