@@ -111,8 +111,6 @@ class Action(StrEnum):
     RUN_FINISHED = "run.finished"
     # The intake refused uploads for a while: too many on one link, or from one client address.
     INTAKE_UPLOADS_LIMITED = "intake.uploads_limited"
-    # The intake refused uploads for a while: too many on one link, or from one client address.
-    INTAKE_UPLOADS_LIMITED = "intake.uploads_limited"
 
 
 class _Strict(BaseModel):
