@@ -81,16 +81,14 @@ def signed_content(data: bytes) -> bytes:
         ) from None
 
 
-def read_profile(data: bytes, *, allow_bare_plist: bool = False) -> ProvisioningProfile:
-    """Parse a `.mobileprovision`. `allow_bare_plist` also reads the unsigned plist alone, which is what the
-    simulator's `profileContent` holds; a profile embedded in a build is always the signed file."""
-    bare = data.lstrip().startswith(_PLIST_STARTS)
-    if bare and not allow_bare_plist:
+def read_profile(data: bytes) -> ProvisioningProfile:
+    """Parse a `.mobileprovision`: the CMS-signed file Apple issues (`profileContent`) and Xcode embeds."""
+    if data.lstrip().startswith(_PLIST_STARTS):
         raise ProfileUnreadable(
             "The profile is an unsigned plist; a signed build embeds the CMS-signed .mobileprovision.",
             next_step="Sign the build with the exported .mobileprovision (`ascflow signing export`).",
         )
-    payload = data if bare else signed_content(data)
+    payload = signed_content(data)
     try:
         values = plistlib.loads(payload)
     except (plistlib.InvalidFileException, ExpatError, ValueError, TypeError, OverflowError):

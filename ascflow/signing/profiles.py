@@ -41,7 +41,7 @@ class KeptProfile(BaseModel):
         return base64.b64decode(self.content)
 
     def parsed(self) -> ProvisioningProfile:
-        return read_profile(self.file, allow_bare_plist=True)
+        return read_profile(self.file)
 
 
 def _name(tenant: str, bundle_id: str) -> str:
@@ -69,7 +69,7 @@ def keep_profile(
             next_step="Retry the signing step; it reads the profile again.",
         )
     try:
-        parsed = read_profile(base64.b64decode(content, validate=True), allow_bare_plist=True)
+        parsed = read_profile(base64.b64decode(content, validate=True))
     except binascii.Error:
         raise ProfileUnreadable(
             f"Apple's profileContent of profile {profile.id} is not base64.",

@@ -12,6 +12,7 @@ from functools import cache
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
 
@@ -111,7 +112,8 @@ def profile_content(
     expires: datetime,
     platform: str,
 ) -> str:
-    """A plausible .mobileprovision payload (the unsigned plist inside Apple's CMS envelope), base64."""
+    """A .mobileprovision as Apple serves it in `profileContent`: the profile's plist inside a DER CMS
+    SignedData (content attached), signed by the simulator's CA, base64."""
     payload = {
         "AppIDName": app_id_name,
         "ApplicationIdentifierPrefix": [team_id],
@@ -132,7 +134,14 @@ def profile_content(
         "UUID": uuid,
         "Version": 1,
     }
-    return base64.b64encode(plistlib.dumps(payload)).decode()
+    key, certificate = authority()
+    envelope = (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(plistlib.dumps(payload))
+        .add_signer(certificate, key, hashes.SHA256())
+        .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    )
+    return base64.b64encode(envelope).decode()
 
 
 def upload_signature(secret: bytes, *parts: str) -> str:

@@ -18,7 +18,7 @@ from ascflow.pipeline.job import Job
 from ascflow.pipeline.signing import SigningResult, ensure_signing
 from ascflow.settings import Settings
 from tests.fixtures.aws import MotoAws
-from tests.fixtures.mobileprovision import simulator_profile_plist
+from tests.fixtures.mobileprovision import simulator_profile_file, simulator_profile_plist
 from tests.fixtures.simulator import RunningSimulator
 from tests.pipeline.conftest import TENANT, deposit, request_for
 
@@ -45,7 +45,11 @@ class Signed:
         return base64.b64decode(body["data"]["attributes"]["certificateContent"])
 
     def issued_profile(self) -> bytes:
-        """The profile file as Apple serves it (`profileContent`, decoded)."""
+        """The profile file as Apple serves it (`profileContent`, decoded): a CMS envelope."""
+        return simulator_profile_file(self.apple, self.result.profile_id)
+
+    def issued_profile_plist(self) -> bytes:
+        """The plist inside the profile Apple issued."""
         return simulator_profile_plist(self.apple, self.result.profile_id)
 
 

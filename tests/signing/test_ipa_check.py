@@ -30,7 +30,7 @@ NOW = datetime.now(UTC)
 @pytest.fixture
 def embedded(signed: Signed) -> bytes:
     """The simulator's profile for the app, as Xcode embeds it."""
-    return mobileprovision(signed.issued_profile())
+    return mobileprovision(signed.issued_profile_plist())
 
 
 def ipa(
@@ -123,7 +123,7 @@ def test_two_apps_and_no_zip_are_refused(signed: Signed, embedded: bytes, tmp_pa
 
 def test_a_missing_or_unsigned_profile_is_refused(signed: Signed, tmp_path: Path) -> None:
     assert "embedded.mobileprovision is missing" in refusal(ipa(tmp_path, signed, None), signed)
-    unsigned = refusal(ipa(tmp_path, signed, signed.issued_profile()), signed)
+    unsigned = refusal(ipa(tmp_path, signed, signed.issued_profile_plist()), signed)
     assert "unsigned plist" in unsigned
 
 
@@ -143,14 +143,15 @@ def test_a_profile_of_another_team_is_refused_naming_both_teams(
 ) -> None:
     other_team = start_simulator(team_id="OTHER0TEAM")
     theirs = sign(other_team, Settings(data_dir=tmp_path / "theirs", asc_base_url=other_team.base_url))
-    foreign = mobileprovision(theirs.issued_profile())
+    foreign = mobileprovision(theirs.issued_profile_plist())
     what = refusal(ipa(tmp_path, signed, foreign), signed)
     assert "belongs to team OTHER0TEAM, but the customer's team is SIM0TEAM01" in what
 
 
 def test_a_profile_for_another_app_id_is_refused(signed: Signed, tmp_path: Path) -> None:
     other = changed_plist(
-        signed.issued_profile(), Entitlements={"application-identifier": f"{TEAM_ID}.com.example.otherapp"}
+        signed.issued_profile_plist(),
+        Entitlements={"application-identifier": f"{TEAM_ID}.com.example.otherapp"},
     )
     what = refusal(ipa(tmp_path, signed, mobileprovision(other)), signed)
     assert f"is for app ID '{TEAM_ID}.com.example.otherapp'" in what
@@ -172,6 +173,6 @@ def test_a_profile_for_another_app_id_is_refused(signed: Signed, tmp_path: Path)
 def test_a_profile_that_is_not_for_the_app_store_is_refused(
     signed: Signed, tmp_path: Path, changes: dict, reason: str
 ) -> None:
-    profile = mobileprovision(changed_plist(signed.issued_profile(), **changes))
+    profile = mobileprovision(changed_plist(signed.issued_profile_plist(), **changes))
     what = refusal(ipa(tmp_path, signed, profile), signed)
     assert f"is not an App Store profile: {reason}" in what

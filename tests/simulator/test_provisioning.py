@@ -10,6 +10,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from ascflow.signing.mobileprovision import signed_content
 from ascflow.simulator.scenario import AppSpec
 from ascflow.simulator.signing import authority
 from tests.fixtures.simulator import RunningSimulator
@@ -198,7 +199,8 @@ def test_profile_content_names_bundle_id_and_certificates(simulator: RunningSimu
     assert response.status_code == 201
     profile = response.json()["data"]
     assert profile["attributes"]["profileState"] == "ACTIVE"
-    plist = plistlib.loads(base64.b64decode(profile["attributes"]["profileContent"]))
+    # Apple's profileContent is the .mobileprovision: a CMS SignedData around the plist.
+    plist = plistlib.loads(signed_content(base64.b64decode(profile["attributes"]["profileContent"])))
     assert plist["Entitlements"]["application-identifier"] == f"SIM0TEAM01.{simulator.bundle_id}"
     assert plist["DeveloperCertificates"] == [base64.b64decode(cert["attributes"]["certificateContent"])]
     assert plist["UUID"] == profile["attributes"]["uuid"]
