@@ -27,6 +27,7 @@ from ascflow.pipeline.build_wait import build_at_apple
 from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.credentials import check_credentials
 from ascflow.pipeline.review import review_status
+from ascflow.pipeline.testflight import beta_review_ended
 from ascflow.pipeline.waiting import Waiting
 from flows.waiting import now
 from tasks.support import KEY_HANDLING, context
@@ -77,6 +78,8 @@ def wait_is_over(run: WaitingRun) -> bool:
         return check_credentials(ctx, wait.custody_id, wait.bundle_id).verdict == "works"
     if wait.kind == "review" and wait.submission_id is not None:
         return review_status(ctx, wait.custody_id, wait.submission_id).finished
+    if wait.kind == "beta-review" and wait.submission_id is not None:
+        return beta_review_ended(ctx, wait.custody_id, build_id=wait.submission_id)
     if wait.kind == "build" and wait.version and wait.build_number:
         return build_at_apple(ctx, wait.custody_id, wait.bundle_id, wait.version, wait.build_number)
     if wait.kind == "app-privacy":

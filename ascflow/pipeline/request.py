@@ -6,15 +6,17 @@ Prefect checks before a run is created.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ascflow.connect import UserRole
 from ascflow.connect.actions.team import Invitee as AppleInvitee
 from ascflow.connect.models import AppStoreReviewDetailAttributes
 from ascflow.contracts import CUSTODY_ID_PATTERN
 from ascflow.listing import ListingSource
+from ascflow.listing.model import DemoAccount
 
 TENANT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 BUNDLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.-]{0,154}$"
@@ -24,6 +26,7 @@ BUILD_NUMBER_PATTERN = r"^\d+(\.\d+){0,2}$"
 
 Locale = Annotated[str, Field(pattern=LOCALE_PATTERN)]
 WhatsNew = Annotated[str, Field(min_length=1, max_length=4000)]
+BetaDescription = Annotated[str, Field(min_length=1, max_length=4000)]
 
 # ACCOUNT_HOLDER cannot be given by invitation; the add-on permissions are not primary roles.
 InviteeRole = Literal[
@@ -101,6 +104,71 @@ class ReviewContact(BaseModel):
         )
 
 
+class Tester(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(pattern=EMAIL_PATTERN, title="E-mail", description="The address TestFlight invites.")
+    first_name: str = Field(min_length=1, max_length=64, title="First name")
+    last_name: str = Field(min_length=1, max_length=64, title="Last name")
+
+    def row(self) -> tuple[str, str, str]:
+        return (self.email, self.first_name, self.last_name)
+
+
+class InternalGroup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="Publishing team", min_length=1, max_length=64, title="Internal group name")
+    testers: list[Tester] = Field(
+        default_factory=list,
+        max_length=100,
+        title="Internal testers",
+        description="Members of the customer's team; empty: the request's invitees (each once they are a "
+        "member: Apple takes only App Store Connect users in an internal group).",
+    )
+
+
+class ExternalGroup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64, title="External group name")
+    testers: list[Tester] = Field(default_factory=list, max_length=500, title="External testers")
+    description: dict[Locale, BetaDescription] = Field(
+        min_length=1,
+        title="Beta app description, per locale",
+        description="What testers read about the app; Apple requires the app's primary locale.",
+    )
+    review_contact: ReviewContact = Field(
+        title="Beta App Review contact", description="Its notes are the notes for Beta App Review."
+    )
+    demo_account: DemoAccount | None = Field(
+        default=None,
+        title="Demo account",
+        description="Only when the app needs a sign-in: the account's name and the worker's environment "
+        "variable holding its password.",
+    )
+
+
+class TestFlight(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    whats_new: dict[Locale, WhatsNew] = Field(
+        default_factory=dict,
+        title="What to Test, per locale",
+        description='What testers are asked to try in this build, e.g. {"en-US": "The new level editor."}.',
+    )
+    internal_group: InternalGroup | None = Field(
+        default_factory=InternalGroup,
+        title="Internal testing",
+        description="The team tests the build in this internal group; empty for no internal testing.",
+    )
+    external_group: ExternalGroup | None = Field(
+        default=None,
+        title="External testing",
+        description="Testers outside the team; the build goes to Beta App Review first.",
+    )
+
+
 class OnboardingRequest(BaseModel):
     """One customer app to publish. Carries references and app facts; the key stays in custody."""
 
@@ -146,10 +214,31 @@ class OnboardingRequest(BaseModel):
         title="Uses non-exempt encryption",
         description="The export-compliance answer for the build.",
     )
-    release_type: Literal["MANUAL", "AFTER_APPROVAL"] | None = Field(
+    release_type: Literal["MANUAL", "AFTER_APPROVAL", "SCHEDULED"] | None = Field(
         default=None,
         title="Release",
-        description="Without a listing: MANUAL or AFTER_APPROVAL (the default). With a listing, the listing's.",
+        description="Without a listing: MANUAL, AFTER_APPROVAL (the default) or SCHEDULED (with the earliest "
+        "release date). With a listing, the listing's.",
+    )
+    earliest_release_date: datetime | None = Field(
+        default=None,
+        title="Earliest release date",
+        description="With SCHEDULED only: a future time with its UTC offset, e.g. 2027-03-01T09:00Z.",
+    )
+    phased_release: bool = Field(
+        default=False,
+        title="Phased release",
+        description="Release the update to users over Apple's 7 days instead of to everyone at once.",
+    )
+    testflight: TestFlight | None = Field(
+        default=None,
+        title="TestFlight",
+        description="Test the uploaded build first: What to Test, internal and external groups.",
+    )
+    app_store: bool = Field(
+        default=True,
+        title="Submit to the App Store",
+        description="Off: TestFlight only; no version, listing or App Review submission.",
     )
     destroy_credentials: Literal["after_submission", "after_review"] = Field(
         default="after_review",
@@ -163,6 +252,38 @@ class OnboardingRequest(BaseModel):
         title="Wait for Apple access (hours)",
         description="How long to wait for a key that Apple has not activated yet before giving up.",
     )
+
+    @field_validator("earliest_release_date")
+    @classmethod
+    def _in_the_future(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("give the time with its UTC offset, e.g. 2027-03-01T09:00Z")
+        if value <= datetime.now(UTC):
+            raise ValueError(
+                f"{value.isoformat()} is in the past; Apple releases a SCHEDULED version no earlier than this "
+                "date: give a future time"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _options_fit(self) -> OnboardingRequest:
+        if (self.release_type == "SCHEDULED") != (self.earliest_release_date is not None):
+            raise ValueError(
+                "earliest_release_date: give it exactly when release_type is SCHEDULED (with a listing, the "
+                "listing's release holds both)"
+            )
+        if not self.app_store:
+            if self.testflight is None:
+                raise ValueError("app_store: off without testflight leaves nothing to do; ask for TestFlight")
+            stray = [name for name in ("listing", "release_type", "phased_release") if getattr(self, name)]
+            if stray:
+                raise ValueError(
+                    f"{', '.join(stray)}: only for the App Store submission, and app_store is off; leave them "
+                    "out or turn app_store on"
+                )
+        return self
 
     @model_validator(mode="after")
     def _one_source_each(self) -> OnboardingRequest:
@@ -182,7 +303,7 @@ class OnboardingRequest(BaseModel):
                     f"{', '.join(given)}: given in the request and the listing; with a listing, give them "
                     "in the listing file only"
                 )
-        elif self.review_contact is None:
+        elif self.review_contact is None and self.app_store:
             raise ValueError(
                 "review_contact: required without a listing (Apple's reviewer must reach someone)"
             )

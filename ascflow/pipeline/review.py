@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from ascflow.audit import Action
 from ascflow.connect import Platform
+from ascflow.connect.actions.release_control import ReviewDecision, review_outcome
 from ascflow.connect.actions.review import ensure_review_submission_submitted, review_state
 from ascflow.connect.client import AppStoreConnect
 from ascflow.connect.errors import Conflict
@@ -33,13 +36,22 @@ class SubmissionResult(StepResult):
 class ReviewStatus(StepResult):
     submission_id: str
     state: str
+    version_state: str | None = Field(default=None, description="The version's state once the review ended.")
+    decision: str | None = Field(default=None, description="What Apple decided: approved or rejected.")
+    next_step: str | None = None
 
     @property
     def finished(self) -> bool:
         return self.state in TERMINAL_REVIEW_STATES
 
     def outcome(self) -> str:
-        return self.state
+        if self.decision is None:
+            return self.state
+        return f"{self.decision} (version {self.version_state}, submission {self.state}): {self.next_step}"
+
+
+class ReviewRejected(OperatorError):
+    """App Review sent the version back; what the run made stays for a resubmission."""
 
 
 def submit_for_review(ctx: StepContext, job: Job) -> SubmissionResult | Wait:
@@ -98,15 +110,33 @@ def preflight(client: AppStoreConnect, version: VersionResult) -> None:
 
 
 def await_review(ctx: StepContext, job: Job) -> ReviewStatus | Wait:
-    """Apple's verdict, or a wait until it comes (the access poller resumes the run when the review ends)."""
+    """Apple's verdict, or a wait until it comes (the access poller resumes the run when the review ends). A
+    rejection fails the step with Apple's states and the next step."""
     submission_id = job.get("submit-for-review", SubmissionResult).submission_id
     status = check_review(ctx, job.custody_id, submission_id)
-    if status.finished:
-        return status
-    return Wait(
-        kind="review",
-        description=explain_review_wait(submission_id, status.state),
-        submission_id=submission_id,
+    if not status.finished:
+        return Wait(
+            kind="review",
+            description=explain_review_wait(submission_id, status.state),
+            submission_id=submission_id,
+        )
+    version_id = job.get("prepare-version", VersionResult).version_id
+    with ctx.apple(job.custody_id) as client:
+        decided = review_outcome(client, submission_id, version_id)
+    version_state = decided.version_state.value
+    if decided.decision is ReviewDecision.REJECTED:
+        raise ReviewRejected(
+            f"App Review rejected version {job.request.version} (version {version_state}, submission "
+            f"{decided.submission_state.value}); the version and the submission are kept for a resubmission.",
+            next_step="Read Apple's message in App Store Connect (App Review), fix the cause with the customer, "
+            "then retry: the version is reused and submitted again.",
+        )
+    return status.model_copy(
+        update={
+            "version_state": version_state,
+            "decision": decided.decision.value,
+            "next_step": decided.next_step,
+        }
     )
 
 

@@ -24,10 +24,12 @@ from ascflow.pipeline.credentials import access_wait, validate_credentials
 from ascflow.pipeline.job import Job, StepResult, Wait
 from ascflow.pipeline.listing import check_listing
 from ascflow.pipeline.listing_apply import apply_app_listing, apply_pricing, apply_version_listing
+from ascflow.pipeline.release import phased_release, schedule_release
 from ascflow.pipeline.request import OnboardingRequest
 from ascflow.pipeline.review import await_review, submit_for_review
 from ascflow.pipeline.signing import ensure_signing
 from ascflow.pipeline.team import invite_team
+from ascflow.pipeline.testflight import await_beta_review, testflight_external, testflight_internal
 from ascflow.pipeline.version import prepare_version
 
 
@@ -36,7 +38,28 @@ def always(request: OnboardingRequest) -> bool:
 
 
 def watches_review(request: OnboardingRequest) -> bool:
-    return request.destroy_credentials == "after_review"
+    return request.app_store and request.destroy_credentials == "after_review"
+
+
+def submits(request: OnboardingRequest) -> bool:
+    """Not for TestFlight only: the version, its listing and the App Review submission."""
+    return request.app_store
+
+
+def tests_internally(request: OnboardingRequest) -> bool:
+    return request.testflight is not None
+
+
+def tests_externally(request: OnboardingRequest) -> bool:
+    return request.testflight is not None and request.testflight.external_group is not None
+
+
+def schedules(request: OnboardingRequest) -> bool:
+    return request.app_store and request.listing is None and request.release_type == "SCHEDULED"
+
+
+def phases(request: OnboardingRequest) -> bool:
+    return request.app_store and request.phased_release
 
 
 def one_certificate_maker(request: OnboardingRequest) -> str:
@@ -64,7 +87,7 @@ def waits_for_build(request: OnboardingRequest) -> bool:
 
 
 def has_listing(request: OnboardingRequest) -> bool:
-    return request.listing is not None
+    return request.app_store and request.listing is not None
 
 
 STEPS: tuple[StepDef, ...] = (
@@ -98,7 +121,42 @@ STEPS: tuple[StepDef, ...] = (
         keeps_result=False,
     ),
     StepDef("upload-build", "upload build", prepare_build, needs=("await-build",)),
-    StepDef("prepare-version", "prepare version", prepare_version, needs=("upload-build", "check-listing")),
+    StepDef(
+        "testflight-internal",
+        "TestFlight internal testing",
+        testflight_internal,
+        needs=("upload-build", "invite-team"),
+        applies=tests_internally,
+    ),
+    StepDef(
+        "testflight-external",
+        "TestFlight external testing",
+        testflight_external,
+        needs=("upload-build",),
+        applies=tests_externally,
+    ),
+    StepDef(
+        "await-beta-review",
+        "await Beta App Review",
+        await_beta_review,
+        needs=("upload-build", "testflight-external"),
+        applies=tests_externally,
+        keeps_result=False,
+    ),
+    StepDef(
+        "prepare-version",
+        "prepare version",
+        prepare_version,
+        needs=("upload-build", "check-listing"),
+        applies=submits,
+    ),
+    StepDef(
+        "schedule-release",
+        "schedule release",
+        schedule_release,
+        needs=("prepare-version",),
+        applies=schedules,
+    ),
     StepDef(
         "apply-version-listing",
         "apply version listing",
@@ -112,12 +170,20 @@ STEPS: tuple[StepDef, ...] = (
         "submit for review",
         submit_for_review,
         needs=("upload-build", "prepare-version", "apply-app-listing", "apply-pricing"),
+        applies=submits,
+    ),
+    StepDef(
+        "phased-release",
+        "phased release",
+        phased_release,
+        needs=("prepare-version", "submit-for-review"),
+        applies=phases,
     ),
     StepDef(
         "await-review",
         "await review",
         await_review,
-        needs=("submit-for-review",),
+        needs=("submit-for-review", "prepare-version"),
         applies=watches_review,
         keeps_result=False,
     ),

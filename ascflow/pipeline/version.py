@@ -51,7 +51,10 @@ def prepare_version(ctx: StepContext, job: Job) -> VersionResult:
             version_string=request.version,
             build_id=build.build_id,
             platform=platform,
-            release_type=None if checked else (request.release_type or "AFTER_APPROVAL"),
+            # SCHEDULED goes with its date: the schedule-release step writes both.
+            release_type=None
+            if checked or request.release_type == "SCHEDULED"
+            else (request.release_type or "AFTER_APPROVAL"),
             rename=request.editable_version == "reuse",
         )
         version_id = version.resource.id

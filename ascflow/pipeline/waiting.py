@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 from ascflow.contracts import CUSTODY_ID_PATTERN
 from ascflow.pipeline.request import OnboardingRequest
 
-WaitKind = Literal["credentials", "access", "review", "app-privacy", "build"]
+# "beta-review" waits name the build in `submission_id`: Beta App Review is one per build.
+WaitKind = Literal["credentials", "access", "review", "app-privacy", "build", "beta-review"]
 
 
 class Waiting(BaseModel):
