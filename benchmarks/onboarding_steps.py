@@ -61,7 +61,11 @@ def run_steps(
             continue
         before, methods = ctx.calls.total, Counter(ctx.calls.by_method)
         started = time.perf_counter()
-        job = Job(request=request, custody_id=custody_id, results={n: results[n] for n in step.needs})
+        job = Job(
+            request=request,
+            custody_id=custody_id,
+            results={n: results[n] for n in step.needs if n in results},
+        )
         results[step.name] = step.run(ctx, job)
         spent = Counter(ctx.calls.by_method)
         spent.subtract(methods)

@@ -74,8 +74,15 @@ def ensure_distribution_certificate(
     """
     moment = now or datetime.now(UTC)
 
-    def ours(keys: Sequence[bytes], valid_until: datetime) -> CertificateWithKey | None:
-        for certificate in client.certificates.list(certificate_types=APP_STORE_CERTIFICATE_TYPES):
+    def ours(
+        keys: Sequence[bytes], valid_until: datetime, listed: Sequence[Certificate] | None = None
+    ) -> CertificateWithKey | None:
+        certificates = (
+            client.certificates.list(certificate_types=APP_STORE_CERTIFICATE_TYPES)
+            if listed is None
+            else listed
+        )
+        for certificate in certificates:
             if certificate.attributes.expiration_date <= valid_until:
                 continue
             for key in keys:
@@ -83,10 +90,12 @@ def ensure_distribution_certificate(
                     return CertificateWithKey(certificate, key)
         return None
 
-    reused = ours(held_keys, moment + renew_within)
+    # One read answers both "ours and valid long enough" and "ours but expiring soon".
+    listed = client.certificates.list(certificate_types=APP_STORE_CERTIFICATE_TYPES)
+    reused = ours(held_keys, moment + renew_within, listed)
     if reused is not None:
         return Ensured(reused, created=False)
-    expiring = ours(held_keys, moment)
+    expiring = ours(held_keys, moment, listed)
     why = (
         f"made a new distribution certificate: ours (serial {expiring.certificate.attributes.serial_number}) "
         f"expires {expiring.certificate.attributes.expiration_date:%Y-%m-%d}, within {renew_within.days} days"
