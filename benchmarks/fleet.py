@@ -470,7 +470,7 @@ def describe(label: str, wall: float, outcomes: list[Outcome], calls: int) -> No
     print(f"{label}: wall {wall:.1f} s; final states {dict(Counter(o.state for o in outcomes))}")
     print(
         f"  per run p50 {percentile(own, 0.5):.1f} s, p95 {percentile(own, 0.95):.1f} s "
-        f"(from submission: p50 {percentile(submitted, 0.5):.1f} s, p95 {percentile(submitted, 0.95):.1f} s)"
+        f"(since submitting began: p50 {percentile(submitted, 0.5):.1f} s, p95 {percentile(submitted, 0.95):.1f} s)"
     )
     print(f"  Apple calls {calls}, {calls / max(1, len(outcomes)):.1f} per run")
     for outcome in outcomes:
