@@ -15,10 +15,14 @@ from ascflow.connect.actions.common import ActionFailed
 from ascflow.pipeline.release import release_now
 from ascflow.pipeline.review import ReviewRejected
 from ascflow.pipeline.steps import run_in_process
+from ascflow.simulator.scenario import Delays
 from tests.fixtures.ipa import build_ipa
 from tests.pipeline.conftest import deposit, request_for
 
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
+SLOW_REVIEW = Delays(
+    upload_processing_seconds=120, build_processing_seconds=600, review_wait_seconds=7200, review_seconds=7200
+)
 
 
 def writes(apple, since: int = 0) -> list[str]:
@@ -31,8 +35,9 @@ def of_type(apple, kind: str) -> list[dict]:
 
 @pytest.fixture
 def simulator(start_simulator):
-    # An hour of Apple time a second: App Review takes about a second, so a run sees it under way first.
-    return start_simulator(time_scale=3600.0)
+    # An hour of Apple time a second: processing takes a fraction of a second, App Review four seconds, so a
+    # run (on a busy machine too) sees the review under way before it ends.
+    return start_simulator(time_scale=3600.0, delays=SLOW_REVIEW)
 
 
 @pytest.fixture
@@ -42,7 +47,7 @@ def ipa(tmp_path, simulator):
 
 def until_the_review_ends(make_context, simulator, request, custody_id):
     """Runs the step list again (as the poller's resume does) until await-review stops waiting."""
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while True:
         done, wait = run_in_process(make_context(simulator), request, custody_id)
         if wait is None or wait.kind != "review":
@@ -83,8 +88,8 @@ def test_a_rejected_review_ends_with_the_state_and_a_resubmission_reuses_the_ver
     done, wait = until_the_review_ends(make_context, simulator, request, custody_id)
     assert wait is None
     review = done["await-review"]
-    assert review.decision == "approved"  # type: ignore[attr-defined]
-    assert review.version_state == "READY_FOR_DISTRIBUTION"  # type: ignore[attr-defined]
+    assert review.decision == "approved"
+    assert review.version_state == "READY_FOR_DISTRIBUTION"
     assert "nothing to do" in review.outcome()
 
 
@@ -100,7 +105,7 @@ def test_a_phased_release_is_set_up_with_the_submission_and_starts_when_the_vers
     assert done["phased-release"].resources()[0].this_run == "created"
     done, wait = until_the_review_ends(make_context, simulator, request, custody_id)
     assert wait is None
-    assert done["await-review"].version_state == "READY_FOR_DISTRIBUTION"  # type: ignore[attr-defined]
+    assert done["await-review"].version_state == "READY_FOR_DISTRIBUTION"
     (phased,) = of_type(simulator, "appStoreVersionPhasedReleases")
     assert phased["attributes"]["phasedReleaseState"] == "ACTIVE"
 
@@ -164,7 +169,7 @@ def test_a_manual_release_is_released_once_by_release_now(simulator, make_contex
     assert "Wait until App Review approves" in too_early.value.next_step
     done, wait = until_the_review_ends(make_context, simulator, request, custody_id)
     assert wait is None
-    assert done["await-review"].version_state == "PENDING_DEVELOPER_RELEASE"  # type: ignore[attr-defined]
+    assert done["await-review"].version_state == "PENDING_DEVELOPER_RELEASE"
 
     released = release_now(make_context(simulator), custody_id, simulator.bundle_id, "1.0")
     assert released.requested_now
