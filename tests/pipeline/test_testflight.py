@@ -16,6 +16,7 @@ from ascflow.pipeline.steps import run_in_process
 from ascflow.pipeline.testflight import BetaReviewRejected, beta_review_ended
 from ascflow.simulator.scenario import PersonSpec
 from tests.fixtures.ipa import build_ipa
+from tests.fixtures.simulator import FAST_DELAYS
 from tests.pipeline.conftest import deposit, request_for
 
 NOT_REVIEW = frozenset({"await-review"})
@@ -30,6 +31,15 @@ def writes(apple, since: int = 0) -> list[str]:
 
 def of_type(apple, kind: str) -> list[dict]:
     return apple.control.state().get(kind, [])
+
+
+@pytest.fixture
+def simulator(start_simulator):
+    # Beta App Review takes two seconds of wall time: a run on a busy machine still sees it under way.
+    delays = FAST_DELAYS.model_copy(
+        update={"beta_review_wait_seconds": 36_000, "beta_review_seconds": 36_000}
+    )
+    return start_simulator(delays=delays)
 
 
 @pytest.fixture
