@@ -41,10 +41,12 @@ from ascflow.runs import start_onboarding
 from ascflow.settings import Settings
 from ascflow.simulator.scenario import AppSpec, Delays, Scenario, VersionSpec
 from ascflow.simulator.server import SimulatorServer
+from ascflow.simulator.signing import app_store_profile
 
 TIME_SCALE = 3600.0  # one hour of Apple time per wall-clock second
 ACCESS_DELAY_WALL_SECONDS = 30.0  # the run's first check comes before that even on a busy machine
 DEMO_TENANT = "demo-games"
+DEMO_TEAM_ID = Scenario.model_fields["team_id"].default
 DEMO_BUNDLE_ID = "com.example.demogame"  # released before: an update (the operator's dry run uses it)
 FIRST_RELEASE_BUNDLE_ID = "com.example.tally"  # a new app: the demo publishes its first release
 FIRST_RELEASE_APP_ID = "6400000100"
@@ -101,7 +103,8 @@ def demo_build(
     version: str = "1.1",
     build_number: str = "42",
 ) -> Path:
-    """An .ipa big enough to need several upload parts, whose Info.plist names the app (Apple reads it)."""
+    """An .ipa big enough to need several upload parts, whose Info.plist names the app (Apple reads it), signed
+    for the simulated team (it embeds that team's App Store profile for the app, which ascflow checks)."""
     ipa = folder / f"{bundle_id.rsplit('.', 1)[-1]}.ipa"
     info = {
         "CFBundleIdentifier": bundle_id,
@@ -111,6 +114,9 @@ def demo_build(
     with zipfile.ZipFile(ipa, "w", compression=zipfile.ZIP_STORED) as archive:
         archive.writestr("Payload/App.app/Info.plist", plistlib.dumps(info))
         archive.writestr("Payload/App.app/App", os.urandom(size))
+        archive.writestr(
+            "Payload/App.app/embedded.mobileprovision", app_store_profile(DEMO_TEAM_ID, bundle_id)
+        )
     return ipa
 
 

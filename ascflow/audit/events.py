@@ -100,6 +100,7 @@ class Action(StrEnum):
     SIGNING_KEY_DESTROYED = "signing_key.destroyed"
     SIGNING_KEY_EXPIRED = "signing_key.expired"
     TEAM_INVITED = "team.invited"
+    BUILD_CHECKED = "build.checked"
     BUILD_UPLOADED = "build.uploaded"
     BUILD_PROCESSED = "build.processed"
     VERSION_PREPARED = "version.prepared"

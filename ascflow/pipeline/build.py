@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ascflow.audit import Action
@@ -17,6 +18,8 @@ from ascflow.pipeline.build_wait import BuildHandedOver
 from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.job import Job, ResourceRow, StepResult
 from ascflow.pipeline.request import OnboardingRequest
+from ascflow.signing.ipa_check import check_ipa
+from ascflow.signing.profiles import kept_profile
 
 
 class BuildResult(StepResult):
@@ -51,6 +54,7 @@ def prepare_build(ctx: StepContext, job: Job) -> BuildResult:
             build_id = _existing_build(client, app_id, request, number)
         else:
             with _local_copy(ctx, path) as ipa:
+                check_build(ctx, request, ipa, number)
                 uploaded = upload_build(
                     client,
                     app_id=app_id,
@@ -81,6 +85,14 @@ def prepare_build(ctx: StepContext, job: Job) -> BuildResult:
         build_uploaded_now=uploaded_now,
         upload=upload,
     )
+
+
+def check_build(ctx: StepContext, request: OnboardingRequest, ipa: Path, number: str) -> None:
+    """Before a byte is sent: the .ipa is this app, version and build, signed with an App Store profile of the
+    customer's team that has not expired (the team is the one of the profile Apple issued in ensure-signing)."""
+    kept = kept_profile(ctx.custody.store, ctx.tenant, request.bundle_id)
+    check_ipa(ipa, request.bundle_id, request.version, number, kept.team_id, datetime.now(UTC))
+    ctx.record(Action.BUILD_CHECKED, "success")
 
 
 def _existing_build(client: AppStoreConnect, app_id: str, request: OnboardingRequest, number: str) -> str:

@@ -8,6 +8,7 @@ import plistlib
 import secrets
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from uuid import uuid4
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -142,6 +143,25 @@ def profile_content(
         .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
     )
     return base64.b64encode(envelope).decode()
+
+
+def app_store_profile(team_id: str, bundle_id: str, *, days: int = 365) -> bytes:
+    """An App Store profile of the team for the app, as a .mobileprovision file: what a build signed by that
+    team embeds (the demo's and the tests' builds carry one; Apple's processing does not read it here)."""
+    now = datetime.now(UTC)
+    content = profile_content(
+        name=f"{bundle_id} AppStore",
+        uuid=str(uuid4()).upper(),
+        team_id=team_id,
+        team_name="Simulated Team",
+        bundle_identifier=bundle_id,
+        app_id_name=bundle_id,
+        certificates_der=[],
+        created=now,
+        expires=now + timedelta(days=days),
+        platform="iOS",
+    )
+    return base64.b64decode(content)
 
 
 def upload_signature(secret: bytes, *parts: str) -> str:

@@ -58,7 +58,7 @@ CONTACT = AppStoreReviewDetailAttributes(
 @pytest.fixture
 def ipa(tmp_path: Path) -> Path:
     # About 2.3 KB: three parts at the scenario's 1000-byte part size.
-    return build_ipa(tmp_path / "Example.ipa", BUNDLE, "1.0.0", "1", extra_size=1500)
+    return build_ipa(tmp_path / "Example.ipa", BUNDLE, "1.0.0", "1", extra_size=1500, team_id=None)
 
 
 def upload(apple: Apple, ipa: Path, version: str = "1") -> UploadedBuild:
@@ -96,7 +96,7 @@ def test_upload_sends_every_part_commits_and_a_second_call_reuses_it(apple: Appl
 def test_upload_after_a_crash_between_reserving_and_sending_reuses_the_reservation(
     apple: Apple, ipa: Path
 ) -> None:
-    ipa = build_ipa(ipa.with_name("Seven.ipa"), BUNDLE, "1.0.0", "7", extra_size=1500)
+    ipa = build_ipa(ipa.with_name("Seven.ipa"), BUNDLE, "1.0.0", "7", extra_size=1500, team_id=None)
     app = find_app(apple.client, BUNDLE)
     stranded = apple.client.build_uploads.create(
         app_id=app.id, short_version="1.0.0", version="7", platform=Platform.IOS

@@ -46,7 +46,7 @@ FAST = RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.02, max_tota
 
 @pytest.fixture
 def ipa(tmp_path: Path) -> Path:
-    path = build_ipa(tmp_path / "Example.ipa", BUNDLE, "1.0.0", BUILD, extra_size=1800)
+    path = build_ipa(tmp_path / "Example.ipa", BUNDLE, "1.0.0", BUILD, extra_size=1800, team_id=None)
     assert 2000 < path.stat().st_size <= 3000  # three parts at the fixture's 1000-byte part size
     return path
 

@@ -12,6 +12,7 @@ from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.job import Job, Step, Wait
 from ascflow.pipeline.request import BuildSource, OnboardingRequest
 from ascflow.pipeline.review import SubmissionNotReady, SubmissionResult, check_review
+from ascflow.pipeline.signing import ensure_signing
 from ascflow.pipeline.steps import run_in_process
 from ascflow.pipeline.summary import RunSummary
 from ascflow.pipeline.teardown import destroy_credentials
@@ -19,7 +20,8 @@ from ascflow.pipeline.version import VersionResult
 from tests.fixtures.ipa import build_ipa
 from tests.pipeline.conftest import deposit, request_for
 
-PUBLISHING = ("upload-build", "prepare-version", "submit-for-review")
+# Signing keeps the App Store profile the upload step checks the .ipa against.
+PUBLISHING = ("ensure-signing", "upload-build", "prepare-version", "submit-for-review")
 
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
@@ -103,7 +105,9 @@ def test_a_build_from_s3_is_fetched_and_uploaded(simulator, make_context, ipa, a
     ctx = make_context(simulator)
     ctx.settings = ctx.settings.model_copy(update={"aws_endpoint_url": aws.endpoint_url})
     request = request_for(simulator, f"s3://{bucket}/builds/Demo.ipa")
-    result = prepare_build(ctx, Job(request=request, custody_id=deposit(ctx, simulator.admin_key)))
+    custody_id = deposit(ctx, simulator.admin_key)
+    ensure_signing(ctx, Job(request=request, custody_id=custody_id))
+    result = prepare_build(ctx, Job(request=request, custody_id=custody_id))
     assert result.build_uploaded_now
 
 
@@ -152,7 +156,7 @@ def test_review_outcome_summary_and_destruction(simulator, make_context, ipa):
     titles = [s.title for s in steps.STEPS if s.name in summary.steps]
     assert rows[1 : 1 + len(titles)] == titles  # the table follows the step list's order
     assert "Revoke the key now in App Store Connect" in markdown
-    assert summary.apple_calls == 31
+    assert summary.apple_calls == 10 * len(done) + 1  # each step as measured, plus the review check
     outcomes = [(e.action.value, e.outcome) for e in ctx.audit.events()]
     assert ("review.outcome", "success") in outcomes
     assert ("credentials.destroyed", "success") in outcomes
@@ -172,3 +176,31 @@ def test_an_update_without_whats_new_is_refused_naming_it_and_nothing_is_submitt
     assert not [r for r in simulator.control.requests() if r.path.startswith("/v1/reviewSubmission")]
     states = {s["attributes"]["state"] for s in simulator.control.state().get("reviewSubmissions", [])}
     assert states <= {"READY_FOR_REVIEW"}, states
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"short_version": "9.9"}, ("9.9", "1.0")),
+        ({"team_id": "OTHERTEAM1"}, ("OTHERTEAM1", "SIM0TEAM01")),
+        ({"team_id": None}, ("embedded.mobileprovision",)),
+    ],
+)
+def test_an_ipa_that_is_not_this_release_is_refused_before_a_byte_is_sent(
+    simulator, make_context, tmp_path, change, named
+):
+    ctx = make_context(simulator)
+    custody_id = deposit(ctx, simulator.admin_key)
+    fields = {"short_version": "1.0", "team_id": "SIM0TEAM01", **change}
+    ipa = build_ipa(
+        tmp_path / "Wrong.ipa", simulator.bundle_id, fields["short_version"], "7", team_id=fields["team_id"]
+    )
+    request = request_for(simulator, ipa)
+    ensure_signing(ctx, Job(request=request, custody_id=custody_id))
+    with pytest.raises(ActionFailed) as refused:
+        prepare_build(ctx, Job(request=request, custody_id=custody_id))
+    for value in named:
+        assert value in refused.value.what, refused.value.what
+    assert not [
+        r for r in simulator.control.requests() if r.path.startswith(("/v1/buildUploads", "/_upload"))
+    ]

@@ -49,6 +49,7 @@ def ipa(
         short_version,
         build_number,
         embedded_profile=profile,
+        team_id=None,
         **options,
     )
 
