@@ -279,7 +279,11 @@ def submitted_update(make_apple: Callable[..., Apple]) -> tuple[Release, str]:
 def wait_for_review(release: Release, submission_id: str) -> ReviewOutcome:
     return poll_until(
         lambda: review_outcome(release.apple.client, submission_id, VERSION_ID),
-        lambda outcome: outcome.decision is not ReviewDecision.IN_REVIEW,
+        # Apple moves the submission and the version one after the other: wait until both have moved on.
+        lambda outcome: (
+            outcome.decision is not ReviewDecision.IN_REVIEW
+            and outcome.version_state.value not in ("WAITING_FOR_REVIEW", "IN_REVIEW")
+        ),
         what="the review",
         poll_interval=POLL,
         timeout=10,
