@@ -328,6 +328,13 @@ def test_signing_identities_are_kept_per_team_and_destroyed_like_keys(
     receipt = harness.custody.destroy(info.id, actor=OPERATOR)
     assert receipt.kind == "signing_identity"
     assert receipt.verify(harness.custody.receipt_public_key)
+    # ascflow's own signing keys are named apart from the customer's key in the audit trail.
+    theirs = [
+        e.action.value for e in harness.audit.events(TENANT) if e.target.custody_id in (info.id, doomed.id)
+    ]
+    assert "signing_key.deposited" in theirs
+    assert "signing_key.destroyed" in theirs
+    assert not [action for action in theirs if action.startswith("credentials.")]
     assert harness.custody.signing_keys(TENANT, team) == []
 
 
