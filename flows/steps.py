@@ -23,6 +23,7 @@ class StepRunner:
         self.custody_id = custody_id
         self.summary = summary
         self.started: dict[str, PrefectFuture[Step[Any]]] = {}
+        self.finishing: set[str] = set()
         self.waits = waits_of_this_run()
 
     def run_all(self) -> None:
@@ -38,8 +39,9 @@ class StepRunner:
 
     def finish(self, name: str) -> None:
         """Wait for a started step; while it asks to wait, suspend the run and run the step again."""
-        if name in self.summary.steps or name not in self.started:
+        if name in self.summary.steps or name not in self.started or name in self.finishing:
             return
+        self.finishing.add(name)
         step = steps.step_named(name)
         done = self.started[name].result()
         attempt = 0

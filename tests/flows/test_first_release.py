@@ -13,7 +13,7 @@ from prefect.client.schemas.objects import StateType
 
 from ascflow.listing import ListingSource, write_example_screenshots
 from tests.fixtures.ipa import build_ipa
-from tests.flows.stack import APPS, FlowStack, ended, state_of, suspended
+from tests.flows.stack import APPS, BUILD_NUMBER, FlowStack, ended, state_of, suspended
 
 pytestmark = pytest.mark.slow
 
@@ -82,4 +82,4 @@ def test_a_first_release_waits_for_app_privacy_is_submitted_and_a_rerun_writes_n
 
 
 def ipa(flow_stack: FlowStack, folder: Path) -> Path:
-    return build_ipa(folder / "First.ipa", BUNDLE_ID, "1.0", "1", extra_size=64 * 1024)
+    return build_ipa(folder / "First.ipa", BUNDLE_ID, "1.0", BUILD_NUMBER, extra_size=64 * 1024)
