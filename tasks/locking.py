@@ -46,8 +46,12 @@ def say_who_holds(name: str) -> None:
         held = client.read_global_concurrency_limit_by_name(name).active_slots
     if not held:
         return
-    holder = Variable.get(holder_variable(name)) or {}
-    who = f"run {holder['run']} (since {holder['since']})" if isinstance(holder, dict) else "another run"
+    holder = Variable.get(holder_variable(name))
+    # The holder writes its name just after it gets the lock: a waiter may look in between.
+    if isinstance(holder, dict) and {"run", "since"} <= holder.keys():
+        who = f"run {holder['run']} (since {holder['since']})"
+    else:
+        who = "another run"
     logger = get_run_logger() if FlowRunContext.get() or TaskRunContext.get() else get_logger(__name__)
     logger.warning(
         "waiting for the lock %s held by %s; it frees when that run ends, or within %d s of its last lease "
