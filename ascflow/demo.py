@@ -200,7 +200,7 @@ def run_demo(workdir: Path | None = None, echo: Echo = print) -> int:
         echo(
             f"  the customer's key is in custody as {record.id} (expires {record.expires_at:%Y-%m-%d %H:%M} UTC)"
         )
-        ipa = demo_build(root, bundle_id=FIRST_RELEASE_BUNDLE_ID, version="1.0", build_number="1")
+        ipa = demo_build(root, bundle_id=FIRST_RELEASE_BUNDLE_ID, version="1.0")
         request = first_release_request(record.id, ipa, demo_listing(root / "listing"))
         echo("  starting a Prefect server and serving the flows (first start migrates its database)...")
         with LocalPrefect(root / "prefect", env=env, poll_seconds=3) as prefect:
