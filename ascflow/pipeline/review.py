@@ -114,15 +114,19 @@ def await_review(ctx: StepContext, job: Job) -> ReviewStatus | Wait:
     rejection fails the step with Apple's states and the next step."""
     submission_id = job.get("submit-for-review", SubmissionResult).submission_id
     status = check_review(ctx, job.custody_id, submission_id)
+    wait = Wait(
+        kind="review",
+        description=explain_review_wait(submission_id, status.state),
+        submission_id=submission_id,
+    )
     if not status.finished:
-        return Wait(
-            kind="review",
-            description=explain_review_wait(submission_id, status.state),
-            submission_id=submission_id,
-        )
+        return wait
     version_id = job.get("prepare-version", VersionResult).version_id
     with ctx.apple(job.custody_id) as client:
         decided = review_outcome(client, submission_id, version_id)
+    if decided.decision is ReviewDecision.IN_REVIEW:
+        # Apple moves the submission first and the version after it: the verdict is the version's, so wait on.
+        return wait
     version_state = decided.version_state.value
     if decided.decision is ReviewDecision.REJECTED:
         raise ReviewRejected(
