@@ -4,7 +4,7 @@ from ascflow.audit.backends import AuditBackend, AuditPosition, LocalBackend, S3
 from ascflow.audit.checkpoint import Checkpoint
 from ascflow.audit.errors import AuditConfigError, AuditError, AuditWriteFailed
 from ascflow.audit.events import Action, Actor, AuditEvent, AuditRecord, Target
-from ascflow.audit.log import AuditLog, open_audit_log
+from ascflow.audit.log import AuditLog, CursorLost, LogCursor, open_audit_log
 from ascflow.audit.signing import ServiceKey, ServicePublicKey
 
 __all__ = [
@@ -19,7 +19,9 @@ __all__ = [
     "AuditRecord",
     "AuditWriteFailed",
     "Checkpoint",
+    "CursorLost",
     "LocalBackend",
+    "LogCursor",
     "S3Backend",
     "ServiceKey",
     "ServicePublicKey",

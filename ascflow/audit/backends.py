@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,9 +55,15 @@ CheckpointBuilder = Callable[[AuditPosition, AuditPosition], tuple[T, bytes]]
 class AuditBackend(Protocol):
     def append_event(self, build: EventBuilder[T]) -> T: ...
 
+    def append_events(self, builds: Sequence[EventBuilder[T]]) -> list[T]: ...
+
     def append_checkpoint(self, build: CheckpointBuilder[T]) -> T: ...
 
     def read_events(self) -> Iterator[StoredLine]: ...
+
+    def read_events_after(self, seq: int, offset: int) -> Iterator[tuple[StoredLine, int]]:
+        """Events after event `seq` (locally: from byte `offset`), each with the offset after it."""
+        ...
 
     def read_checkpoints(self) -> Iterator[StoredLine]: ...
 
@@ -71,6 +77,12 @@ def position_of(line: bytes, seq_field: SeqField) -> AuditPosition:
     if seq_field == "seq":
         return AuditPosition(int(record["seq"]), str(record["hash"]))
     return AuditPosition(int(record["n"]), hashlib.sha256(line).hexdigest())
+
+
+def _read_from(path: Path, offset: int) -> bytes:
+    with path.open("rb") as f:
+        f.seek(offset)
+        return f.read()
 
 
 def _write_failed(what: str, exc: OSError) -> AuditWriteFailed:
@@ -100,6 +112,20 @@ class LocalBackend:
             self._append(self.EVENTS, line)
             return result
 
+    def append_events(self, builds: Sequence[EventBuilder[T]]) -> list[T]:
+        """Several events in one write and one fsync under one lock: all of them are durable, or none."""
+        results, lines = [], []
+        with self._locked():
+            head = self._head(self.EVENTS, "seq")
+            for build in builds:
+                result, line = build(head)
+                head = position_of(line, "seq")
+                results.append(result)
+                lines.append(line)
+            if lines:
+                self._append(self.EVENTS, b"".join(lines))
+        return results
+
     def append_checkpoint(self, build: CheckpointBuilder[T]) -> T:
         with self._locked():
             result, line = build(self._head(self.EVENTS, "seq"), self._head(self.CHECKPOINTS, "n"))
@@ -111,6 +137,21 @@ class LocalBackend:
 
     def read_checkpoints(self) -> Iterator[StoredLine]:
         return self._read(self.CHECKPOINTS)
+
+    def read_events_after(self, seq: int, offset: int) -> Iterator[tuple[StoredLine, int]]:
+        path = self.directory / self.EVENTS
+        try:
+            data = self._read_quietly(path, max(offset - 1, 0))
+        except FileNotFoundError:
+            data = b""
+        if offset and not data.startswith(b"\n"):  # the byte before the cursor must end the cursor's line
+            yield StoredLine(f"{path}@{offset}", b"", "no line of this file ends where the cursor points"), 0
+            return
+        for line in data[1 if offset else 0 :].splitlines(keepends=True):
+            if not line.endswith(b"\n"):
+                return  # a torn last line is not an event yet
+            yield StoredLine(f"{path}@{offset}", line), offset + len(line)
+            offset += len(line)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -197,16 +238,16 @@ class LocalBackend:
             problem = None if line.endswith(b"\n") else "the line is incomplete (no newline)"
             yield StoredLine(f"{path}:{number}", line, problem)
 
-    def _read_quietly(self, path: Path) -> bytes:
-        """The file's bytes, read under a shared lock so no half-written line is seen. A copy handed to an
-        auditor may have no lock file, and then there is no writer to wait for."""
+    def _read_quietly(self, path: Path, offset: int = 0) -> bytes:
+        """The file's bytes from `offset`, read under a shared lock so no half-written line is seen. A copy
+        handed to an auditor may have no lock file, and then there is no writer to wait for."""
         try:
             lock = os.open(self.directory / ".lock", os.O_RDONLY)
         except OSError:
-            return path.read_bytes()
+            return _read_from(path, offset)
         try:
             fcntl.flock(lock, fcntl.LOCK_SH)
-            return path.read_bytes()
+            return _read_from(path, offset)
         finally:
             os.close(lock)
 
@@ -254,6 +295,10 @@ class S3Backend:
     def append_event(self, build: EventBuilder[T]) -> T:
         return self._append("events/", "seq", lambda: build(self._head("events/", "seq")))
 
+    def append_events(self, builds: Sequence[EventBuilder[T]]) -> list[T]:
+        """One object per event, as always: a failure part-way leaves the events before it written."""
+        return [self.append_event(build) for build in builds]
+
     def append_checkpoint(self, build: CheckpointBuilder[T]) -> T:
         return self._append(
             "checkpoints/", "n", lambda: build(self._head("events/", "seq"), self._head("checkpoints/", "n"))
@@ -264,6 +309,10 @@ class S3Backend:
 
     def read_checkpoints(self) -> Iterator[StoredLine]:
         return self._read("checkpoints/")
+
+    def read_events_after(self, seq: int, offset: int) -> Iterator[tuple[StoredLine, int]]:
+        after = self._key("events/", seq) if seq else None  # that key exists: S3 lists what follows it
+        yield from ((stored, offset) for stored in self._read("events/", after))
 
     def _append(self, kind: str, seq_field: SeqField, build: Callable[[], tuple[T, bytes]]) -> T:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -324,11 +373,12 @@ class S3Backend:
         self._heads[kind] = head
         return head
 
-    def _read(self, kind: str) -> Iterator[StoredLine]:
+    def _read(self, kind: str, after: str | None = None) -> Iterator[StoredLine]:
         versions: dict[str, list[dict[str, Any]]] = {}
         markers: set[str] = set()
         paginator = self.s3.get_paginator("list_object_versions")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{self.prefix}{kind}"):
+        marker = {"KeyMarker": after} if after else {}  # keys sort in log order: list only past `after`
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{self.prefix}{kind}", **marker):
             for version in page.get("Versions", []):
                 versions.setdefault(version["Key"], []).append(version)
             for marker in page.get("DeleteMarkers", []):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
+
+from pydantic import ValidationError
 
 from ascflow.audit.backends import AuditBackend, AuditPosition, LocalBackend, S3Backend
-from ascflow.audit.chain import seal
+from ascflow.audit.chain import GENESIS, seal
 from ascflow.audit.checkpoint import Checkpoint, CheckpointReason, sign_checkpoint
-from ascflow.audit.errors import AuditConfigError
+from ascflow.audit.errors import AuditConfigError, AuditError
 from ascflow.audit.events import AuditEvent, AuditRecord, format_time, utc_now
 from ascflow.audit.signing import ServiceKey
 
@@ -17,6 +19,18 @@ if TYPE_CHECKING:
     from ascflow.settings import Settings
 
 SIGNING_KEY_FILE = "audit-ed25519.pem"
+
+
+class LogCursor(NamedTuple):
+    """How far a reader got: the last event it read, and where the next one starts in the local file."""
+
+    seq: int = 0
+    hash: str = GENESIS
+    offset: int = 0
+
+
+class CursorLost(AuditError):
+    """The log after a cursor does not chain to it (the log was replaced or the cursor is stale): reread."""
 
 
 class AuditLog:
@@ -49,6 +63,22 @@ class AuditLog:
             self.checkpoint(reason="interval")
         return AuditPosition(record.seq, record.hash)
 
+    def append_many(self, events: Sequence[AuditEvent]) -> list[AuditPosition]:
+        """Each event as its own chained line, written together (one fsync on the local backend); one
+        checkpoint after them when they crossed a `checkpoint_every` boundary."""
+        time = format_time(self._clock())
+
+        def builder(event: AuditEvent) -> Callable[[AuditPosition], tuple[AuditRecord, bytes]]:
+            return lambda head: seal(event, seq=head.seq + 1, prev_hash=head.hash, time=time)
+
+        records = self.backend.append_events([builder(event) for event in events])
+        if (
+            records
+            and records[-1].seq // self.checkpoint_every > (records[0].seq - 1) // self.checkpoint_every
+        ):
+            self.checkpoint(reason="interval")
+        return [AuditPosition(record.seq, record.hash) for record in records]
+
     def checkpoint(self, reason: CheckpointReason = "manual") -> Checkpoint:
         """Sign (size, head) of the log as it stands. Call it when a run ends, and on a schedule when idle."""
 
@@ -72,6 +102,20 @@ class AuditLog:
             record = AuditRecord.model_validate_json(stored.data)
             if tenant is None or record.tenant == tenant:
                 yield record
+
+    def events_after(self, cursor: LogCursor) -> Iterator[tuple[AuditRecord, LogCursor]]:
+        """The events after `cursor`, each with the cursor past it, without reading what comes before.
+        Raises CursorLost when the first of them does not chain to the cursor's event."""
+        head = AuditPosition(cursor.seq, cursor.hash)
+        for stored, offset in self.backend.read_events_after(cursor.seq, cursor.offset):
+            try:
+                record = None if stored.problem else AuditRecord.model_validate_json(stored.data)
+            except ValidationError:
+                record = None
+            if record is None or (record.seq, record.prev_hash) != (head.seq + 1, head.hash):
+                raise CursorLost(f"the event at {stored.location} does not follow seq {head.seq}")
+            head = AuditPosition(record.seq, record.hash)
+            yield record, LogCursor(record.seq, record.hash, offset)
 
     def checkpoints(self) -> Iterator[Checkpoint]:
         for stored in self.backend.read_checkpoints():
