@@ -3,6 +3,9 @@
 Open the link, upload a broken key and see the field's error, upload the real key and see the success
 message, then watch the status page move while the run (Prefect + simulator) goes to the end: the deletion
 receipt and the reminder to revoke the key. Screenshots go to the test's own tmp_path.
+
+And the guide on the same page, on a phone's screen: Apple's steps in order, a step's "If this goes wrong"
+opened, and the anchor links (from the guide, and from a refused field's error to the step that explains it).
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwright
+from playwright.sync_api import Browser, FilePayload, Page, ViewportSize, expect, sync_playwright
 
+from tests.fixtures.keys import make_customer_key
 from tests.intake.conftest import APPS, IntakeServer, Stack, make_ipa, make_request
+from tests.intake.test_guide import STEPS, guide_intake
 
 pytestmark = pytest.mark.slow
 
@@ -29,6 +34,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 RUN_TIMEOUT = 240.0
+# An iPhone SE's screen in CSS pixels: the guide must read there without sideways scrolling.
+PHONE = ViewportSize(width=375, height=667)
+# The intake without Prefect and Apple, from the guide's HTTP test: showing the page needs neither.
+__all__ = ["guide_intake"]
 
 
 @pytest.fixture
@@ -124,3 +133,44 @@ def test_a_customer_hands_over_the_key_and_follows_the_run_to_the_receipt(
     with stack.prefect.client() as client:
         runs = [run for run in client.read_flow_runs() if "tenant:browser-games" in run.tags]
     assert [run.state_name for run in runs] == ["Completed"], "one run, and the status page started no other"
+
+
+def test_the_guide_on_a_phone_walks_through_the_steps_and_its_links_work(
+    guide_intake: IntakeServer, browser: Browser, tmp_path: Path
+) -> None:
+    _, link = guide_intake.new_link(make_request("com.example.guide"))
+    page = browser.new_page(viewport=PHONE)
+    page.goto(guide_intake.base_url + link)
+    steps = page.locator("#steps > li")
+    expect(steps).to_have_count(len(STEPS))
+    assert [steps.nth(i).get_attribute("id") for i in range(len(STEPS))] == STEPS
+    assert [steps.nth(i).locator("h3").inner_text() for i in range(len(STEPS))] == [
+        "Request access to the App Store Connect API",
+        "Generate a team key with the Admin role",
+        "Note the issuer ID and the key ID",
+        "Download the key file, once",
+        "Send the key here",
+    ]
+    wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert wide <= 0, f"the page scrolls {wide} px sideways on a phone"
+    page.screenshot(path=tmp_path / "guide-phone.png", full_page=True)
+
+    # A step's advice is folded until the customer opens it.
+    lost = steps.nth(3).get_by_text("The key was already downloaded and the file is lost")
+    expect(lost).to_be_hidden()
+    steps.nth(3).get_by_text("If this goes wrong").click()
+    expect(lost).to_be_visible()
+    expect(steps.nth(3).locator("details")).to_contain_text("Revoke that key")
+
+    # "Go to step 5" takes the customer to the form.
+    page.click("#skip-to-upload")
+    page.wait_for_url("**#step-upload")
+    expect(page.locator("#key-form")).to_be_in_viewport()
+
+    # A refused key file: the error links to the step that explains the key, and the link goes there.
+    key = make_customer_key()
+    fill_form(page, key.issuer_id, key.key_id, key.filename, b"-----BEGIN ")
+    expect(page.locator("#p8-error")).to_be_visible()
+    page.click("#error-step")
+    page.wait_for_url("**#step-generate")
+    expect(page.locator("#step-generate h3")).to_be_in_viewport()
