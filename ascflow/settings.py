@@ -54,8 +54,21 @@ class Settings(BaseSettings):
         default=7200.0, gt=0, description="Longest wait for upload + processing."
     )
     access_backoff_seconds: list[float] = Field(
-        default=[15.0, 30.0, 60.0],
-        description="In-process re-checks of a key Apple does not accept yet, before the run suspends.",
+        default=[5.0],
+        description="In-process re-checks of a key Apple does not accept yet, before the run suspends "
+        "(one quick one catches Apple's sporadic 401 of a valid key; the poller does the rest).",
+    )
+    wait_check_schedule: list[tuple[float, float]] = Field(
+        default=[(3600.0, 0.0), (6 * 3600.0, 600.0), (48 * 3600.0, 3000.0)],
+        min_length=1,
+        description="How often the access poller checks a waiting run with Apple, by the wait's age: pairs "
+        "[age up to (s), seconds between checks]; 0 is every poll, the last pair also covers older waits "
+        "(see ascflow.pipeline.check_schedule).",
+    )
+    check_now_every_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the customer's status page may ask for a check with Apple at once.",
     )
     app_privacy_recheck_seconds: float = Field(
         default=1800.0,

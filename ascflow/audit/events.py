@@ -112,6 +112,8 @@ class Action(StrEnum):
     RUN_FINISHED = "run.finished"
     # The intake refused uploads for a while: too many on one link, or from one client address.
     INTAKE_UPLOADS_LIMITED = "intake.uploads_limited"
+    # The customer's status page asked for a check with Apple at once (the access poller's "Check now").
+    WAIT_CHECK_ASKED = "wait.check_asked"
 
 
 class _Strict(BaseModel):

@@ -6,6 +6,8 @@ import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
 
 import httpx
 from fastapi import FastAPI, Request
@@ -22,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ascflow import redaction
 from ascflow.intake import pages
+from ascflow.intake.check_now import ask_for_check
 from ascflow.intake.handover import PrefectClients, accept_key, already_received, deliver
 from ascflow.intake.onboardings import Onboarding
 from ascflow.intake.operator_api import operator_router
@@ -190,7 +193,7 @@ def _customer_routes(app: FastAPI, intake: Intake) -> None:
         )
 
     @app.get("/o/{token}/status", include_in_schema=False)
-    def show_status(token: str) -> Response:
+    def show_status(token: str, request: Request) -> Response:
         try:
             onboarding = intake.resolve(token)
         except LinkProblem as problem:
@@ -202,24 +205,92 @@ def _customer_routes(app: FastAPI, intake: Intake) -> None:
                     onboarding, client=client, audit=intake.audit, custody=intake.custody
                 )
         except (httpx.HTTPError, PrefectHTTPStatusError):
-            log.warning("status page: Prefect is unreachable")
-            return pages.message_page(
-                "We cannot show the progress right now",
-                "Our workflow service does not answer at the moment. Nothing is lost: a key you sent is held "
-                "encrypted and is handed to the onboarding as soon as the service is back.",
-                "Try this page again in a few minutes.",
-                status=503,
-            )
-        return pages.status_page(
+            return prefect_unreachable("status page")
+        browser, new = browser_secret(request)
+        checkable = view.phase in CHECKABLE_PHASES
+        response = pages.status_page(
             bundle_id=onboarding.bundle_id,
             view=view,
             receipt=customer_receipt(view.receipt) if view.receipt else None,
             form_url=f"/o/{token}",
+            check_url=f"/o/{token}/check" if checkable else None,
+            csrf=intake.form_token(onboarding, browser, secrets.token_hex(16)) if checkable else "",
+        )
+        if new and checkable:
+            set_browser_cookie(response, browser, https=intake.https)
+        return response
+
+    @app.post("/o/{token}/check", include_in_schema=False)
+    async def check_now(token: str, request: Request) -> Response:
+        """The status page's "Check now" (ascflow.intake.check_now): the next poll checks this run at once."""
+        try:
+            onboarding = await run_in_threadpool(intake.resolve, token)
+        except LinkProblem as problem:
+            return problem_page(problem)
+        status_url = f"/o/{token}/status"
+        csrf = await _small_form_field(request, "csrf")
+        browser = request.cookies.get(BROWSER_COOKIE, "")
+        nonce = intake.signer.read_form_token(csrf, onboarding.id, browser) if csrf and browser else None
+        if nonce is None or not await run_in_threadpool(intake.store.use_form, onboarding.id, nonce):
+            return pages.message_page(
+                "The check could not be asked for",
+                "The page's security token is missing, was already used, or does not belong to this browser.",
+                "Open the status page again and use its button.",
+                status=403,
+                status_url=status_url,
+            )
+
+        def ask() -> Response:
+            with intake.prefect() as client:
+                answer = ask_for_check(
+                    client,
+                    onboarding,
+                    intake.audit,
+                    every_seconds=intake.settings.check_now_every_seconds,
+                    now=datetime.now(UTC),
+                )
+            return pages.check_now_page(answer, status_url=status_url)
+
+        try:
+            return await run_in_threadpool(ask)
+        except (httpx.HTTPError, PrefectHTTPStatusError):
+            return prefect_unreachable("check now")
+
+    def prefect_unreachable(where: str) -> Response:
+        log.warning("%s: Prefect is unreachable", where)
+        return pages.message_page(
+            "We cannot show the progress right now",
+            "Our workflow service does not answer at the moment. Nothing is lost: a key you sent is held "
+            "encrypted and is handed to the onboarding as soon as the service is back.",
+            "Try this page again in a few minutes.",
+            status=503,
         )
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+
+# The phases whose wait the access poller checks with Apple: the status page offers "Check now" in them.
+CHECKABLE_PHASES = frozenset({"waiting_for_apple", "in_review"})
+# A "Check now" form holds one token (~200 bytes); anything much larger is not from the page.
+_MOST_SMALL_FORM_BYTES = 2048
+
+
+async def _small_form_field(request: Request, name: str) -> str:
+    """One field of a small url-encoded form, read without buffering more than the form can hold."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+        return ""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _MOST_SMALL_FORM_BYTES:
+            return ""
+    try:
+        values = parse_qs(body.decode("ascii", errors="replace"), max_num_fields=4)
+    except ValueError:  # more fields than the page's form has
+        return ""
+    return next(iter(values.get(name, [])), "")
 
 
 def _check_form(intake: Intake, request: Request, onboarding: Onboarding, csrf: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from ascflow.intake.check_now import CheckNow
 from ascflow.intake.ratelimit import AttemptLimiter, Limited
 from ascflow.intake.status import CustomerReceipt, StatusView
 from ascflow.intake.upload import UploadRefused, size_in_words
@@ -86,7 +87,13 @@ def _duration(seconds: float) -> str:
 
 
 def status_page(
-    *, bundle_id: str, view: StatusView, receipt: CustomerReceipt | None, form_url: str
+    *,
+    bundle_id: str,
+    view: StatusView,
+    receipt: CustomerReceipt | None,
+    form_url: str,
+    check_url: str | None = None,
+    csrf: str = "",
 ) -> HTMLResponse:
     return _page(
         "status.html",
@@ -95,5 +102,49 @@ def status_page(
         view=view,
         receipt=receipt,
         form_url=form_url,
+        check_url=check_url,
+        csrf=csrf,
         refresh_seconds=STATUS_REFRESH_SECONDS,
+    )
+
+
+_CHECKED_FOR = {
+    "access": "whether Apple accepts your key",
+    "review": "whether Apple's review has ended",
+    "beta-review": "whether Apple's TestFlight review has ended",
+    "build": "whether Apple has processed your build",
+}
+
+
+def check_now_page(answer: CheckNow, *, status_url: str) -> HTMLResponse:
+    """What the customer's "Check now" did, in their words."""
+    if answer.outcome == "not_waiting":
+        return message_page(
+            "There is nothing to check with Apple right now",
+            "Your onboarding is not waiting for Apple at the moment; the status page shows where it stands.",
+            status=409,
+            status_url=status_url,
+        )
+    last = (
+        f"Our last check was {_duration(answer.last_check_seconds_ago)} ago."
+        if answer.last_check_seconds_ago is not None
+        else ""
+    )
+    if answer.outcome == "too_soon":
+        response = message_page(
+            "A check was asked for a moment ago",
+            f"You asked us to check {_duration(answer.asked_seconds_ago)} ago. {last}",
+            f"You can ask again in {_duration(answer.retry_after_seconds)}.",
+            status=429,
+            status_url=status_url,
+        )
+        response.headers["Retry-After"] = str(answer.retry_after_seconds)
+        return response
+    return message_page(
+        "We will check with Apple now",
+        f"We check {_CHECKED_FOR.get(answer.kind or '', 'with Apple')} within moments, at the latest with our "
+        f"next regular check a few minutes from now. {last}",
+        "If Apple's answer has changed, your onboarding continues at once; the status page shows it.",
+        status=202,
+        status_url=status_url,
     )

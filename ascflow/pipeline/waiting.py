@@ -53,6 +53,17 @@ class Waiting(BaseModel):
     def input_key(pause_key: str) -> str:
         return f"ascflow-waiting-{pause_key}"
 
+    # Beside the wait, each with one writer, so neither rewrites what the other wrote (see check_schedule).
+    @staticmethod
+    def checked_key(pause_key: str) -> str:
+        """The poller's last check of this wait."""
+        return f"ascflow-checked-{pause_key}"
+
+    @staticmethod
+    def asked_key(pause_key: str) -> str:
+        """The customer's latest "Check now" of this wait."""
+        return f"ascflow-check-asked-{pause_key}"
+
 
 class CredentialsArrived(BaseModel):
     """How the intake page (or an operator) resumes a run that waits for the customer's key."""
