@@ -12,10 +12,11 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Callable
+from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, SecretBytes, SecretStr, ValidationError
+from pydantic import BaseModel, SecretBytes, SecretStr, ValidationError
 
 from ascflow.audit.backends import AuditPosition
 from ascflow.audit.errors import AuditError
@@ -34,6 +35,7 @@ from ascflow.custody.errors import (
 )
 from ascflow.custody.events import record_event
 from ascflow.custody.ids import is_custody_id, new_custody_id
+from ascflow.custody.pending import PendingDestruction, pending_name, receipt_name, record_name
 from ascflow.custody.receipts import DeletionReceipt, issue
 from ascflow.custody.records import (
     Credentials,
@@ -46,33 +48,10 @@ from ascflow.custody.records import (
     public_key_fingerprint,
 )
 from ascflow.custody.stores import Store
+from ascflow.custody.sweep import sweep
 
 SERVICE = Actor(kind="system", id="ascflow-custody")
 M = TypeVar("M", bound=BaseModel)
-
-
-class PendingDestruction(BaseModel):
-    """The intent to destroy, kept until the receipt is stored: a rerun finishes what a crash interrupted."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    header: RecordInfo
-    copies: list[str] = []
-    destroyed_at: datetime | None = None
-    audit_seq: int | None = None
-    audit_hash: str | None = None
-
-
-def _record(custody_id: str) -> str:
-    return f"records/{custody_id}.json"
-
-
-def _pending(custody_id: str) -> str:
-    return f"pending/{custody_id}.json"
-
-
-def _receipt(custody_id: str) -> str:
-    return f"receipts/{custody_id}.json"
 
 
 def _utc_now() -> datetime:
@@ -178,12 +157,12 @@ class Custody:
 
     def _deposit(self, header: RecordInfo, body: dict[str, str], actor: Actor) -> RecordInfo:
         envelope = seal(header, canonical(body), self.kek)
-        self.store.put_new(_record(header.id), envelope.to_bytes())
+        self.store.put_new(record_name(header.id), envelope.to_bytes())
         try:
             self._audit(Action.CREDENTIALS_DEPOSITED, header, actor, "success")
         except AuditUnavailable:
             # Not recorded means not done: take the sealed record back out.
-            self.store.remove(_record(header.id))
+            self.store.remove(record_name(header.id))
             raise
         return header
 
@@ -222,19 +201,19 @@ class Custody:
         if not is_custody_id(custody_id):
             raise UnknownRecord()
         # A destruction that has begun (even one a crash interrupted) closes the record to reads.
-        if self.store.get(_pending(custody_id)) is not None:
+        if self.store.get(pending_name(custody_id)) is not None:
             raise RecordDestroyed(custody_id)
-        data = self.store.get(_record(custody_id))
+        data = self.store.get(record_name(custody_id))
         if data is None:
-            if self.store.get(_receipt(custody_id)) is not None:
+            if self.store.get(receipt_name(custody_id)) is not None:
                 raise RecordDestroyed(custody_id)
             raise UnknownRecord(custody_id)
         try:
             envelope = Envelope.from_bytes(data, custody_id)
         except RecordTampered:
             if (
-                self.store.get(_pending(custody_id)) is not None
-                or self.store.get(_record(custody_id)) is None
+                self.store.get(pending_name(custody_id)) is not None
+                or self.store.get(record_name(custody_id)) is None
             ):
                 raise RecordDestroyed(custody_id) from None  # destroyed while we read it
             raise
@@ -256,37 +235,52 @@ class Custody:
 
     # list
 
-    def list(self) -> builtins.list[RecordInfo]:
-        """Public headers of every live record (expired ones included, until purged). No secrets."""
-        infos: builtins.list[RecordInfo] = []
-        for name in self.store.names("records"):
-            custody_id = name.removeprefix("records/").removesuffix(".json")
-            data = self.store.get(name) if is_custody_id(custody_id) else None
-            if data is not None:
-                try:
-                    infos.append(Envelope.from_bytes(data, custody_id).header)
-                except CustodyError:
-                    continue
+    def list(self, *, pool: Executor | None = None) -> builtins.list[RecordInfo]:
+        """Public headers of every live record (expired ones included, until purged). No secrets. Headers
+        are read in `pool` when one is given (on S3 each is a GET); no body is decrypted."""
+        headers = (pool.map if pool else map)(self._listed_header, self.store.names("records"))
+        infos = [info for info in headers if info is not None]
         return sorted(infos, key=lambda info: (info.created_at, info.id))
+
+    def _listed_header(self, name: str) -> RecordInfo | None:
+        custody_id = name.removeprefix("records/").removesuffix(".json")
+        data = self.store.get(name) if is_custody_id(custody_id) else None
+        try:
+            return Envelope.from_bytes(data, custody_id).header if data is not None else None
+        except CustodyError:
+            return None
 
     # destroy
 
     def receipt(self, custody_id: str) -> DeletionReceipt | None:
-        return self._load(_receipt(custody_id), DeletionReceipt) if is_custody_id(custody_id) else None
+        return self._load(receipt_name(custody_id), DeletionReceipt) if is_custody_id(custody_id) else None
 
     def destroy(self, custody_id: str, *, actor: Actor) -> DeletionReceipt:
         """Remove every copy of the record, prove none is left, audit it, and return the signed receipt.
 
         Idempotent: a second call, a call after a crash at any point, or a racing call returns one receipt.
         """
+        begun = self.begin_destroy(custody_id)
+        if isinstance(begun, DeletionReceipt):
+            return begun
+        if not begun.audited:
+            position = self._audit(Action.CREDENTIALS_DESTROYED, begun.header, actor, "success")
+            begun = self.destroyed(begun, position)
+        else:
+            self._reached("audited")
+        return self.finish_destroy(begun)
+
+    def begin_destroy(self, custody_id: str) -> DeletionReceipt | PendingDestruction:
+        """Record the intent, remove every copy and prove none is left: the intent, ready to audit (or the
+        stored receipt when the record was destroyed already)."""
         if not is_custody_id(custody_id):
             raise UnknownRecord()
         stored = self.receipt(custody_id)
         if stored is not None:
             self._remove_and_prove(custody_id)
-            self.store.remove(_pending(custody_id))
+            self.store.remove(pending_name(custody_id))
             return stored
-        pending = self._load(_pending(custody_id), PendingDestruction)
+        pending = self._load(pending_name(custody_id), PendingDestruction)
         if pending is None:
             header = self._header_of_live_record(custody_id)
             if header is not None:
@@ -294,29 +288,34 @@ class Custody:
             else:
                 # A racing worker took the record after our first look. It records its intent before it removes
                 # the record and stores the receipt before it drops the intent, so one of the two is there.
-                pending = self._load(_pending(custody_id), PendingDestruction)
+                pending = self._load(pending_name(custody_id), PendingDestruction)
                 if pending is None:
                     stored = self.receipt(custody_id)
                     if stored is not None:
                         return stored
                     raise UnknownRecord(custody_id)
-        header = pending.header
-        found = self.store.copies(_record(custody_id))
+        found = self.store.copies(record_name(custody_id))
         pending = pending.model_copy(update={"copies": sorted(set(pending.copies) | set(found))})
-        self.store.put(_pending(custody_id), pending.model_dump_json().encode())
+        self.store.put(pending_name(custody_id), pending.model_dump_json().encode())
         self._reached("intent_recorded")
 
         self._remove_and_prove(custody_id)
         self._reached("verified_absent")
+        return pending
 
-        if pending.audit_seq is None or pending.audit_hash is None or pending.destroyed_at is None:
-            position = self._audit(Action.CREDENTIALS_DESTROYED, header, actor, "success")
-            pending = pending.model_copy(
-                update={"destroyed_at": self.clock(), "audit_seq": position.seq, "audit_hash": position.hash}
-            )
-            self.store.put(_pending(custody_id), pending.model_dump_json().encode())
+    def destroyed(self, pending: PendingDestruction, position: AuditPosition) -> PendingDestruction:
+        """Keep the audit position with the intent, so a rerun after a crash appends no second event."""
+        pending = pending.model_copy(
+            update={"destroyed_at": self.clock(), "audit_seq": position.seq, "audit_hash": position.hash}
+        )
+        self.store.put(pending_name(pending.header.id), pending.model_dump_json().encode())
         self._reached("audited")
+        return pending
 
+    def finish_destroy(self, pending: PendingDestruction) -> DeletionReceipt:
+        """Sign and store the receipt of an audited destruction, then drop the intent."""
+        header = pending.header
+        custody_id = header.id
         receipt = issue(
             header,
             pending.copies,
@@ -325,45 +324,32 @@ class Custody:
             audit_hash=pending.audit_hash or "",
             key=self.receipt_key,
         )
-        if not self.store.put_new(_receipt(custody_id), receipt.model_dump_json().encode()):
-            receipt = self._load(_receipt(custody_id), DeletionReceipt) or receipt  # a racing worker won
+        if not self.store.put_new(receipt_name(custody_id), receipt.model_dump_json().encode()):
+            receipt = self._load(receipt_name(custody_id), DeletionReceipt) or receipt  # a racing worker won
         self._reached("receipt_stored")
 
-        self.store.remove(_pending(custody_id))
+        self.store.remove(pending_name(custody_id))
         return receipt
 
     def purge_expired(self, *, actor: Actor) -> builtins.list[DeletionReceipt]:
-        """Destroy every expired record, and finish any destruction a crash left half done."""
-        now = self.clock()
-        due = {info.id for info in self.list() if info.expired(now)}
-        due |= {name.removeprefix("pending/").removesuffix(".json") for name in self.store.names("pending")}
-        receipts: builtins.list[DeletionReceipt] = []
-        failed: CustodyError | None = None
-        for custody_id in sorted(filter(is_custody_id, due)):
-            # One record that cannot be destroyed must not shield the others; report it after the sweep.
-            try:
-                receipts.append(self.destroy(custody_id, actor=actor))
-            except CustodyError as exc:
-                failed = failed or exc
-        if failed is not None:
-            raise failed
-        return receipts
+        """Destroy every expired record, and finish any destruction a crash left half done (`sweep.py`)."""
+        return sweep(self, actor)
 
     def _header_of_live_record(self, custody_id: str) -> RecordInfo | None:
         """The record's header, or None when it is gone, including when a racing destroy is overwriting it
         while we read (the bytes we got are then its random overwrite, not a tampered record)."""
-        data = self.store.get(_record(custody_id))
+        data = self.store.get(record_name(custody_id))
         if data is None:
             return None
         try:
             return Envelope.from_bytes(data, custody_id).header
         except RecordTampered:
-            if self.store.get(_record(custody_id)) is None:
+            if self.store.get(record_name(custody_id)) is None:
                 return None
             raise
 
     def _remove_and_prove(self, custody_id: str) -> None:
-        name = _record(custody_id)
+        name = record_name(custody_id)
         self.store.remove(name)
         self._reached("removed")
         if self.store.copies(name):
