@@ -36,6 +36,23 @@ CREATE TABLE IF NOT EXISTS used_forms (
     onboarding_id TEXT NOT NULL,
     used_at TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS onboardings_by_age ON onboardings (created_at, id);
+-- The audit trail's index (trail.py): derived from the log, rebuilt from it at will, never the record.
+CREATE TABLE IF NOT EXISTS trail_cursor (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    byte_offset INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trail_firsts (
+    tenant TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    action TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    time TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    PRIMARY KEY (tenant, ref, action)
+) WITHOUT ROWID;
 """
 
 
@@ -73,12 +90,13 @@ class OnboardingStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = path
-        with self._connect() as db:
+        with self.connect() as db:
             db.executescript(_SCHEMA)
         path.chmod(0o600)
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection in autocommit mode (`BEGIN` explicitly for a transaction), closed on exit."""
         with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA busy_timeout = 30000")
@@ -87,7 +105,7 @@ class OnboardingStore:
     def create(self, request: OnboardingRequest, link_nonce: str, link_expires_at: datetime) -> Onboarding:
         onboarding_id = uuid.uuid4().hex
         now = _now()
-        with self._connect() as db:
+        with self.connect() as db:
             db.execute(
                 "INSERT INTO onboardings (id, tenant, bundle_id, request, link_nonce, link_expires_at,"
                 " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -105,7 +123,7 @@ class OnboardingStore:
         return self.get(onboarding_id)
 
     def get(self, onboarding_id: str) -> Onboarding:
-        with self._connect() as db:
+        with self.connect() as db:
             row = db.execute("SELECT * FROM onboardings WHERE id = ?", (onboarding_id,)).fetchone()
         if row is None:
             raise KeyError(onboarding_id)
@@ -117,9 +135,24 @@ class OnboardingStore:
         except KeyError:
             return None
 
+    def page(self, limit: int, after: str | None = None) -> list[Onboarding]:
+        """Up to `limit` onboardings, oldest first, after the one with ID `after` (the last of the previous
+        page). Keyed on (created_at, id), so onboardings created meanwhile neither repeat nor shift a page."""
+        start = ("", "")
+        with self.connect() as db:
+            if after is not None:
+                start = db.execute("SELECT created_at, id FROM onboardings WHERE id = ?", (after,)).fetchone()
+                if start is None:
+                    raise KeyError(after)
+            rows = db.execute(
+                "SELECT * FROM onboardings WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?",
+                (*start, limit),
+            ).fetchall()
+        return [_onboarding(row) for row in rows]
+
     def list(self) -> list[Onboarding]:
-        with self._connect() as db:
-            rows = db.execute("SELECT * FROM onboardings ORDER BY created_at").fetchall()
+        with self.connect() as db:
+            rows = db.execute("SELECT * FROM onboardings ORDER BY created_at, id").fetchall()
         return [_onboarding(row) for row in rows]
 
     def replace_link(self, onboarding_id: str, link_nonce: str, link_expires_at: datetime) -> Onboarding:
@@ -131,7 +164,7 @@ class OnboardingStore:
         return self.get(onboarding_id)
 
     def next_attempt(self, onboarding_id: str) -> Onboarding:
-        with self._connect() as db:
+        with self.connect() as db:
             db.execute(
                 "UPDATE onboardings SET attempt = attempt + 1, updated_at = ? WHERE id = ?",
                 (_now(), onboarding_id),
@@ -140,7 +173,7 @@ class OnboardingStore:
 
     def claim_custody(self, onboarding_id: str, custody_id: str) -> bool:
         """Record the key's custody ID unless another upload got there first (two tabs, two clicks)."""
-        with self._connect() as db:
+        with self.connect() as db:
             changed = db.execute(
                 "UPDATE onboardings SET custody_id = ?, updated_at = ? WHERE id = ? AND custody_id IS NULL",
                 (custody_id, _now(), onboarding_id),
@@ -149,7 +182,7 @@ class OnboardingStore:
 
     def clear_custody(self, onboarding_id: str) -> Onboarding:
         """Forget a destroyed key, so the customer's link asks for a new one."""
-        with self._connect() as db:
+        with self.connect() as db:
             db.execute(
                 "UPDATE onboardings SET custody_id = NULL, updated_at = ? WHERE id = ?",
                 (_now(), onboarding_id),
@@ -159,7 +192,7 @@ class OnboardingStore:
     def use_form(self, onboarding_id: str, form_nonce: str) -> bool:
         """Spend a rendered form: true the first time only, so a replayed form is refused."""
         try:
-            with self._connect() as db:
+            with self.connect() as db:
                 db.execute(
                     "INSERT INTO used_forms (form_nonce, onboarding_id, used_at) VALUES (?, ?, ?)",
                     (form_nonce, onboarding_id, _now()),
@@ -170,7 +203,7 @@ class OnboardingStore:
 
     def _update(self, onboarding_id: str, **columns: str) -> None:
         assignments = ", ".join(f"{name} = ?" for name in columns)  # names come from this module only
-        with self._connect() as db:
+        with self.connect() as db:
             changed = db.execute(
                 f"UPDATE onboardings SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608
                 (*columns.values(), _now(), onboarding_id),

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.objects import FlowRun, StateType
@@ -21,12 +21,15 @@ from ascflow.custody import DeletionReceipt
 from ascflow.intake.handover import FINISHED, start_run
 from ascflow.intake.onboardings import Onboarding
 from ascflow.intake.service import Intake
-from ascflow.intake.status import Phase, onboarding_status
+from ascflow.intake.status import Phase, StatusView, onboarding_status, page_status
 from ascflow.operator.api import retry_router
 from ascflow.pipeline.request import OnboardingRequest
 from ascflow.runs import destroy_now
 from ascflow.signing.api import signing_router
 
+# Prefect answers at most 200 runs a read (PREFECT_API_DEFAULT_LIMIT): a page is read in one.
+MAX_PAGE = 200
+ONBOARDING_ID = r"^[0-9a-f]{32}$"
 _bearer = HTTPBearer(auto_error=False, description="The operator token (ASCFLOW_INTAKE_OPERATOR_TOKEN).")
 
 
@@ -100,7 +103,12 @@ def operator_router(intake: Intake) -> APIRouter:
         return onboarding
 
     def describe(client: SyncPrefectClient, onboarding: Onboarding) -> OnboardingOut:
-        view = onboarding_status(onboarding, client=client, audit=intake.audit, custody=intake.custody)
+        view = onboarding_status(
+            onboarding, client=client, audit=intake.audit, custody=intake.custody, trail=intake.trail
+        )
+        return out(onboarding, view)
+
+    def out(onboarding: Onboarding, view: StatusView) -> OnboardingOut:
         return OnboardingOut(
             id=onboarding.id,
             tenant=onboarding.tenant,
@@ -142,9 +150,28 @@ def operator_router(intake: Intake) -> APIRouter:
         return CreatedOnboarding(**out.model_dump(), link=link)
 
     @router.get("/onboardings")
-    def list_onboardings() -> list[OnboardingOut]:
+    def list_onboardings(
+        response: Response,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Onboardings per page.")] = 100,
+        after: Annotated[
+            str | None,
+            Query(
+                pattern=ONBOARDING_ID, description="The last ID of the previous page (its `Link: rel=next`)."
+            ),
+        ] = None,
+    ) -> list[OnboardingOut]:
+        """Onboardings, oldest first, a page at a time: while there are more, the `Link` header names the
+        next page (`rel="next"`), which starts after this page's last onboarding."""
+        try:
+            onboardings = intake.store.page(limit + 1, after)
+        except KeyError:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, "`after` names no onboarding.") from None
+        page, more = onboardings[:limit], len(onboardings) > limit
+        if more:
+            response.headers["Link"] = f'</api/onboardings?limit={limit}&after={page[-1].id}>; rel="next"'
         with intake.prefect() as client:
-            return [describe(client, onboarding) for onboarding in intake.store.list()]
+            views = page_status(page, client=client, custody=intake.custody, trail=intake.trail)
+        return [out(onboarding, view) for onboarding, view in zip(page, views, strict=True)]
 
     @router.get("/onboardings/{onboarding_id}")
     def get_onboarding(onboarding_id: str) -> OnboardingOut:

@@ -17,6 +17,7 @@ from ascflow.intake.handover import PrefectClients
 from ascflow.intake.links import LinkClaims, LinkRefused, LinkSigner, load_secret
 from ascflow.intake.onboardings import Onboarding, OnboardingStore
 from ascflow.intake.ratelimit import AttemptLimiter
+from ascflow.intake.trail import TrailIndex
 from ascflow.intake.upload import Limits
 from ascflow.pipeline.request import OnboardingRequest
 from ascflow.settings import Settings
@@ -62,6 +63,11 @@ class Intake:
     @cached_property
     def audit(self) -> AuditLog:
         return open_audit_log(self.settings)
+
+    @cached_property
+    def trail(self) -> TrailIndex:
+        """The audit trail's index for the status page and the operator list, in the onboarding store."""
+        return TrailIndex(self.store, self.audit)
 
     @cached_property
     def custody(self) -> Custody:

@@ -1,21 +1,26 @@
 """Where an onboarding stands, in the customer's words: from the run's state in Prefect and the audit trail.
 
-The same view feeds the customer's status page and the operator API's list, so both say the same thing.
+The same view feeds the customer's status page and the operator API's list, so both say the same thing. The
+steps come from the trail's index (`trail.py`), which reads only what the log gained since the last page;
+`steps_from_log` is the same answer from the whole log, which the index is tested and measured against.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
 from prefect.client.orchestration import SyncPrefectClient
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import FlowRun, StateType
 
 from ascflow.audit import Action, AuditLog, AuditRecord
 from ascflow.custody import Custody, DeletionReceipt
 from ascflow.intake.onboardings import Onboarding
+from ascflow.intake.trail import TrailIndex
 from ascflow.pipeline.waiting import Waiting
 
 STEP_LABELS: dict[Action, str] = {
@@ -140,14 +145,51 @@ class StatusView:
 
 
 def onboarding_status(
-    onboarding: Onboarding, *, client: SyncPrefectClient, audit: AuditLog, custody: Custody
+    onboarding: Onboarding,
+    *,
+    client: SyncPrefectClient,
+    audit: AuditLog,
+    custody: Custody,
+    trail: TrailIndex | None = None,
 ) -> StatusView:
+    """One onboarding's view. With `trail`, the steps come from the index; without, from the whole log."""
     run = client.read_flow_run(UUID(onboarding.flow_run_id)) if onboarding.flow_run_id else None
+    if trail is not None:
+        trail.catch_up()
+    steps = steps_from_index(onboarding, trail) if trail else steps_from_log(onboarding, audit)
+    return _view(onboarding, run, client, custody, steps)
+
+
+def page_status(
+    onboardings: Sequence[Onboarding], *, client: SyncPrefectClient, custody: Custody, trail: TrailIndex
+) -> list[StatusView]:
+    """The views of a page of onboardings: one read of their runs, one catch-up of the index."""
+    ids = [UUID(o.flow_run_id) for o in onboardings if o.flow_run_id]
+    found = (
+        client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)), limit=len(ids))
+        if ids
+        else []
+    )
+    runs = {str(run.id): run for run in found}
+    trail.catch_up()
+    return [
+        _view(o, runs.get(o.flow_run_id or ""), client, custody, steps_from_index(o, trail))
+        for o in onboardings
+    ]
+
+
+def _view(
+    onboarding: Onboarding,
+    run: FlowRun | None,
+    client: SyncPrefectClient,
+    custody: Custody,
+    steps: list[StepDone],
+) -> StatusView:
     receipt = custody.receipt(onboarding.custody_id) if onboarding.custody_id else None
     return StatusView(
         phase=_phase(onboarding, run, client),
         run_state=run.state_name if run else None,
-        steps=_steps(onboarding, audit),
+        steps=steps,
         receipt=receipt,
     )
 
@@ -173,8 +215,17 @@ def _phase(onboarding: Onboarding, run: FlowRun | None, client: SyncPrefectClien
     return "working"
 
 
-def _steps(onboarding: Onboarding, audit: AuditLog) -> list[StepDone]:
+def steps_from_index(onboarding: Onboarding, trail: TrailIndex) -> list[StepDone]:
     """Each kind of step once, in the order first reached, for this onboarding's run and key."""
+    return [
+        StepDone(STEP_LABELS[first.action], _when(first.time), first.outcome)
+        for first in trail.first_events(onboarding)
+        if first.action in STEP_LABELS
+    ]
+
+
+def steps_from_log(onboarding: Onboarding, audit: AuditLog) -> list[StepDone]:
+    """The same steps read from the whole log: what the index must agree with, at the log's length in cost."""
     seen: dict[Action, StepDone] = {}
     for record in audit.events(tenant=onboarding.tenant):
         if not _belongs(record, onboarding) or record.action not in STEP_LABELS or record.action in seen:
