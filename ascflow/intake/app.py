@@ -202,7 +202,7 @@ def _customer_routes(app: FastAPI, intake: Intake) -> None:
             with intake.prefect() as client:
                 onboarding = deliver(client, intake.store, onboarding)
                 view = onboarding_status(
-                    onboarding, client=client, audit=intake.audit, custody=intake.custody
+                    onboarding, client=client, audit=intake.audit, custody=intake.custody, trail=intake.trail
                 )
         except (httpx.HTTPError, PrefectHTTPStatusError):
             return prefect_unreachable("status page")
