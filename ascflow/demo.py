@@ -251,7 +251,7 @@ def _follow(
         while time.monotonic() < deadline:
             fresh = list(audit.events())[seen_events:]
             seen_events += len(fresh)
-            for line in _audit_lines(fresh):
+            for line in audit_lines(fresh):
                 echo(line)
             for name in _finished_steps(api, run_id)[len(steps_done) :]:
                 steps_done.append(name)
@@ -271,7 +271,7 @@ def _follow(
     return "TIMED_OUT"
 
 
-def _audit_lines(records: list[Any]) -> list[str]:
+def audit_lines(records: list[Any]) -> list[str]:
     """One line per event; a run of the same event on the same target (a key opened by step after step) folds
     into one line with its count."""
     lines: list[tuple[str, str, int]] = []

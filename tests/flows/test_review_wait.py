@@ -3,12 +3,14 @@ the review end and resumes it, and only then is the key destroyed (the request's
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from prefect.client.schemas.objects import StateType
 
 from ascflow.audit import Action
 from tests.flows.conftest import flow_scenario
-from tests.flows.stack import APPS, FlowStack, ended, state_of, suspended
+from tests.flows.stack import APPS, FlowStack, ended, message_of, state_of, suspended
 
 pytestmark = pytest.mark.slow
 
@@ -26,9 +28,15 @@ def test_the_run_waits_for_the_review_suspended_and_destroys_the_key_after_it(fl
     flow_stack.apple.control.update_settings(delays={**usual, **SLOW_REVIEW})
     try:
         run_id = flow_stack.start(request, idempotency_key=f"flows-review:{custody_id}")
-        flow_stack.wait_until(run_id, lambda r: suspended(r) or ended(r), timeout=90, what="suspended")
+        waiting, _ = flow_stack.wait_until(
+            run_id, lambda r: suspended(r) or ended(r), timeout=90, what="suspended"
+        )
     finally:
         flow_stack.apple.control.update_settings(delays=usual)
+    # The run's page says what it waits for (the state message), not only its Resume form.
+    assert re.fullmatch(
+        r"Waiting for Apple's review\. Review submission \S+ is [A-Z_]+\.", message_of(waiting)
+    ), waiting.state
 
     submitted = [e.action for e in flow_stack.audit.events(TENANT) if e.target.run_id == str(run_id)]
     assert Action.REVIEW_SUBMITTED in submitted, "the run must suspend after submitting, not before"
@@ -51,3 +59,9 @@ def test_the_run_waits_for_the_review_suspended_and_destroys_the_key_after_it(fl
     posts = [f"{r.method} {r.path}" for r in flow_stack.apple_requests(key) if r.method == "POST"]
     assert posts.count("POST /v1/reviewSubmissions") == 1
     assert posts.count("POST /v1/appStoreVersions") == 1
+    # The summary's row for the wait says how long it lasted, and that it ended.
+    summary = next(text for text in flow_stack.summary_artifacts(run_id) if "| wait |" in text)
+    assert re.search(r"\| wait \| review \(await-review\), since [-0-9 :]+ UTC, waited \d+ s \|", summary), (
+        summary
+    )
+    assert "still waiting" not in summary
