@@ -9,6 +9,7 @@ the simulator), custody, the audit trail and the summary artifact.
 from __future__ import annotations
 
 import base64
+import re
 from collections import Counter
 
 import pytest
@@ -52,6 +53,12 @@ def test_a_key_apple_does_not_accept_yet_suspends_the_run_and_the_poller_resumes
     assert state_of(e2e.run) is StateType.COMPLETED, e2e.run.state
     history = flow_stack.state_history(e2e.run_id)
     assert history.index("Suspended") < history.index("Resuming") < history.index("Completed"), history
+    # The run's page said what it waited for while suspended: the Suspended state's message.
+    with flow_stack.prefect.client() as client:
+        messages = [s.message for s in client.read_flow_run_states(e2e.run_id) if s.name == "Suspended"]
+    assert messages == ["Waiting for Apple to accept the customer's key. Apple's answer: not active yet."], (
+        messages
+    )
     # Apple refused the key before the wait (a fresh key's 401), and the poller, not a person, resumed it.
     assert any(r.status == 401 for r in flow_stack.apple_requests(e2e.key))
     granted = [
@@ -128,6 +135,11 @@ def test_the_audit_trail_verifies_and_the_summary_artifact_is_published(
     assert f"# {BUNDLE_ID} {NEW_VERSION} for {TENANT}" in text
     assert held_certificate(flow_stack, flow_stack.apple_state()) in text
     assert f"signed receipt for custody `{e2e.custody_id}`" in text
+    # The wait's row says how long it lasted, and that it ended (the run completed).
+    assert re.search(
+        r"\| wait \| access \(validate-credentials\), since [-0-9 :]+ UTC, waited \d+ (s|min) \|", text
+    ), text
+    assert "still waiting" not in text
 
 
 def test_a_second_run_for_the_same_app_creates_nothing_new_at_apple(
