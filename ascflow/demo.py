@@ -261,7 +261,7 @@ def _follow(
             label = f"{state['type']}/{state['name']}"
             if label != last_state:
                 pause_key = (state.get("state_details") or {}).get("pause_key") or ""
-                echo(f"  run state: {state['name']}" + _why(state, pause_key))
+                echo(state_line(state))
                 if state["name"] == "Suspended" and pause_key.startswith("submit-for-review"):
                     on_app_privacy()
                 last_state = label
@@ -305,14 +305,11 @@ def _finished_steps(api: httpx.Client, run_id: str) -> list[str]:
     return [titles[name] for name in dict.fromkeys(names) if name in titles]
 
 
-def _why(state: dict[str, Any], pause_key: str) -> str:
-    if state["name"] == "Suspended" and pause_key.startswith("submit-for-review"):
-        return " (Apple wants the App Privacy answers, which only a person can publish; holding no worker)"
+def state_line(state: dict[str, Any]) -> str:
+    """The run's state as the demo prints it; a suspended run's state message says what it waits for."""
     if state["name"] == "Suspended":
-        return " (waiting for Apple, holding no worker; the access poller resumes the run)"
-    if state["name"] == "Resuming":
-        return " (resumed)"
-    return ""
+        return f"  run state: Suspended, holding no worker: {state.get('message') or 'waiting to be resumed'}"
+    return f"  run state: {state['name']}" + (" (resumed)" if state["name"] == "Resuming" else "")
 
 
 def _artifact(prefect: LocalPrefect, run_id: str) -> str | None:

@@ -1,5 +1,5 @@
-"""The demo's words about the audit trail: a key opened step after step folds into one line with its count,
-and the verify sentence agrees in number ("1 signed checkpoint covers", "2 signed checkpoints cover")."""
+"""The demo's words: a suspended run's state says what it waits for, a key opened step after step folds into one
+line with its count, and the verify sentence agrees in number ("1 signed checkpoint covers")."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ascflow.audit import Action, Actor, AuditEvent, AuditLog, LocalBackend, ServiceKey, Target
 from ascflow.audit.verify import verify_log
-from ascflow.demo import audit_lines
+from ascflow.demo import audit_lines, state_line
 
 RUN_ID = "6f1c0a2e-7d7e-4a4b-9a59-1d2b3c4d5e6f"
 
@@ -63,3 +63,14 @@ def test_the_verify_sentence_agrees_in_number(tmp_path: Path) -> None:
     log.append(event(Action.RUN_FINISHED))
     two = verify_log(log.backend, log.key.public).summary()
     assert "5 events, chain intact; 2 signed checkpoints cover 4; 1 after the last checkpoint" in two, two
+
+
+def test_a_suspended_run_is_printed_with_what_it_waits_for() -> None:
+    # The state as Prefect's API returns it: the message is what flows/waiting.py set when it suspended.
+    message = "Waiting for the App Privacy answers. Apple refuses to review the app until they are published."
+    state = {"type": "PAUSED", "name": "Suspended", "message": message}
+    assert state_line(state) == f"  run state: Suspended, holding no worker: {message}"
+    assert (
+        state_line({"type": "SCHEDULED", "name": "Resuming", "message": None})
+        == "  run state: Resuming (resumed)"
+    )
