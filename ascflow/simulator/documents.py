@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 Json = dict[str, Any]
@@ -11,11 +12,18 @@ Json = dict[str, Any]
 class ApiError(Exception):
     """An Apple error answer; handlers raise it and the app renders it."""
 
-    def __init__(self, error: tuple[int, Json], headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        error: tuple[int, Json],
+        headers: dict[str, str] | None = None,
+        more: Sequence[tuple[int, Json]] = (),
+    ) -> None:
         status, body = error
         super().__init__(f"{status} {body['code']}")
         self.status = status
-        self.errors = [body]
+        # Apple lists every problem of one kind in one document (fastlane#21820: an unknown attribute and two
+        # unknown relationships in one answer); the first one's status is the answer's.
+        self.errors = [body, *(other for _, other in more)]
         self.headers = headers or {}
 
     def document(self) -> Json:
@@ -198,6 +206,26 @@ class Errors:
             "ENTITY_ERROR.ATTRIBUTE.INVALID",
             "An attribute value is invalid.",
             detail,
+            source={"pointer": pointer},
+        )
+
+    @staticmethod
+    def unknown_attribute(name: str, type_: str, pointer: str) -> tuple[int, Json]:
+        return error(
+            409,
+            "ENTITY_ERROR.ATTRIBUTE.UNKNOWN",
+            "The provided entity includes an unknown attribute",
+            f"'{name}' is not an attribute on the resource '{type_}'",
+            source={"pointer": pointer},
+        )
+
+    @staticmethod
+    def unknown_relationship(name: str, type_: str, pointer: str) -> tuple[int, Json]:
+        return error(
+            409,
+            "ENTITY_ERROR.RELATIONSHIP.UNKNOWN",
+            "The provided entity includes an unknown relationship",
+            f"'{name}' is not a relationship on the resource '{type_}'",
             source={"pointer": pointer},
         )
 

@@ -1,12 +1,11 @@
-"""Apple's per-request rules for the store listing: unknown attributes, text limits, URL form, locales, state locks.
+"""Apple's per-request rules for the store listing: text limits, URL form, locales, state locks.
 
-Sources (reference `first-release.md` §16b, request-level): the unknown-attribute text is Apple's (fastlane#16928);
-the lock text `Attribute 'whatsNew' cannot be edited at this time` is Apple's (fastlane#16626, cmux#7977); the limits
-are Apple's documented ones (name 2-30 and subtitle 30 characters, description 4000, keywords 100 bytes,
-promotional text 170, What's New 4000). GUESS: the status and code of a limit or URL breach (409
-ENTITY_ERROR.ATTRIBUTE.INVALID at write time, OPEN in §16c) and its wording, the code of the unknown attribute
-and of the lock (ENTITY_ERROR.ATTRIBUTE.UNKNOWN, STATE_ERROR), and that the privacy URLs (plain strings in the
-spec) must also be absolute http(s) URLs.
+Sources (reference `first-release.md` §16b, request-level): the lock text `Attribute 'whatsNew' cannot be edited at
+this time` is Apple's (fastlane#16626, cmux#7977); the limits are Apple's documented ones (name 2-30 and subtitle 30
+characters, description 4000, keywords 100 bytes, promotional text 170, What's New 4000). GUESS: the status and code
+of a limit or URL breach (409 ENTITY_ERROR.ATTRIBUTE.INVALID at write time, OPEN in §16c) and its wording, the code
+of the lock (STATE_ERROR), and that the privacy URLs (plain strings in the spec) must also be absolute http(s) URLs.
+Unknown attribute and relationship names are refused for every operation by `spec.check_body`.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from urllib.parse import urlsplit
 from ascflow.simulator.documents import ApiError, Errors, Json, error
 from ascflow.simulator.listing_catalog import LOCALES
 from ascflow.simulator.routing import Call
-from ascflow.simulator.spec import load_spec
 
 # attribute -> (minimum, maximum, unit); keywords count UTF-8 bytes, the rest characters.
 LIMITS: dict[str, tuple[int, int, str]] = {
@@ -35,16 +33,6 @@ URL_ATTRIBUTES = {
 }  # fmt: skip
 
 
-def unknown_attribute(name: str, type_: str) -> tuple[int, Json]:
-    return error(
-        409,
-        "ENTITY_ERROR.ATTRIBUTE.UNKNOWN",
-        "The provided entity includes an unknown attribute",
-        f"'{name}' is not an attribute on the resource '{type_}'",
-        source={"pointer": f"/data/attributes/{name}"},
-    )
-
-
 def attribute_locked(name: str) -> tuple[int, Json]:
     return error(
         409,
@@ -56,18 +44,7 @@ def attribute_locked(name: str) -> tuple[int, Json]:
 
 
 def check_attributes(call: Call) -> None:
-    """Every attribute the body sets is one the operation's request schema declares, within Apple's limits."""
-    matched = load_spec().match(call.path)
-    if matched is None:
-        return
-    operation = matched[0].methods[call.method]
-    ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-    data = load_spec().schemas[ref.rsplit("/", 1)[-1]]["properties"]["data"]["properties"]
-    declared = data.get("attributes", {}).get("properties", {})
-    type_ = data["type"]["enum"][0]
-    for name in call.attributes:
-        if name not in declared:
-            raise ApiError(unknown_attribute(name, type_))
+    """The attributes the body sets are within Apple's limits (unknown names were refused by spec.check_body)."""
     check_values(call.attributes.items())
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from jsonschema import Draft7Validator, validators
 from jsonschema.exceptions import ValidationError
 
-from ascflow.simulator.documents import ApiError, Errors
+from ascflow.simulator.documents import ApiError, Errors, Json
 from ascflow.spec import APPLE_OPENAPI
 
 SPEC_PATH = APPLE_OPENAPI
@@ -81,19 +81,52 @@ class ApiSpec:
                 raise ApiError(Errors.parameter_required(name))
 
     def check_body(self, operation: dict[str, Any], body: object) -> None:
-        """Raise 422 for a body of the wrong shape, 409 for an unacceptable attribute value."""
+        """Raise 422 for a body of the wrong shape, 409 for an unacceptable attribute value, then 409 listing
+        every attribute or relationship the operation's request schema does not declare."""
         content = operation.get("requestBody", {}).get("content", {}).get("application/json")
         if content is None:
             return
         ref = content["schema"]["$ref"]
         error = next(iter(sorted(_validator(self, ref).iter_errors(body), key=_depth)), None)
-        if error is None:
-            return
-        pointer = "/" + "/".join(str(p) for p in error.absolute_path)
-        attribute_value = len(error.absolute_path) >= 3 and error.validator in {"enum", "type", "format"}
-        if attribute_value:
-            raise ApiError(Errors.attribute_invalid(pointer, error.message))
-        raise ApiError(Errors.unprocessable(pointer, error.message))
+        if error is not None:
+            pointer = "/" + "/".join(str(p) for p in error.absolute_path)
+            attribute_value = len(error.absolute_path) >= 3 and error.validator in {"enum", "type", "format"}
+            if attribute_value:
+                raise ApiError(Errors.attribute_invalid(pointer, error.message))
+            raise ApiError(Errors.unprocessable(pointer, error.message))
+        unknown = self._unknown_names(self._deref(content["schema"]), body)
+        if unknown:
+            raise ApiError(unknown[0], more=unknown[1:])
+
+    def _unknown_names(self, schema: dict[str, Any], body: Any) -> list[tuple[int, Json]]:
+        """Apple's UNKNOWN errors for `data` and each `included` resource (the body has the schema's shape)."""
+        declared = schema.get("properties", {})
+        found = self._unknown_in(declared.get("data", {}), body.get("data"), "/data")
+        inline = [self._deref(s) for s in declared.get("included", {}).get("items", {}).get("oneOf", [])]
+        for index, item in enumerate(body.get("included") or []):
+            for candidate in inline:
+                if item.get("type") in candidate.get("properties", {}).get("type", {}).get("enum", []):
+                    found += self._unknown_in(candidate, item, f"/included/{index}")
+                    break
+        return found
+
+    def _unknown_in(self, schema: dict[str, Any], resource: Any, pointer: str) -> list[tuple[int, Json]]:
+        # Linkage bodies (`data` a list, or an identifier) carry no attributes or relationships to check.
+        if not isinstance(resource, dict):
+            return []
+        declared = self._deref(schema).get("properties", {})
+        type_ = resource.get("type")
+        found = []
+        for member, unknown in (
+            ("attributes", Errors.unknown_attribute),
+            ("relationships", Errors.unknown_relationship),
+        ):
+            given = resource.get(member)
+            names = self._deref(declared.get(member, {})).get("properties", {})
+            for name in given if isinstance(given, dict) else ():
+                if name not in names:
+                    found.append(unknown(name, str(type_), f"{pointer}/{member}/{name}"))
+        return found
 
     def operation_id(self, method: str, template: str) -> str:
         operation_id: str = self.document["paths"][template][method.lower()].get("operationId", "")

@@ -201,9 +201,7 @@ def create_beta_submission(call: Call) -> Reply:
         )
     problems = external_testing_problems(team, build)
     if problems:
-        refusal = ApiError((409, problems[0]))
-        refusal.errors = problems
-        raise refusal
+        raise ApiError((409, problems[0]), more=[(409, problem) for problem in problems[1:]])
     now = team.now()
     submission = team.add(
         Resource(

@@ -1,8 +1,8 @@
 """App Store versions, localizations, review details, review submissions and their items.
 
-Requests are held to Apple's per-request rules (listing_rules.py: unknown attributes, limits, URLs, locales, the
-What's New lock on a first version, edits locked outside the editable states except promotionalText); adding a
-version to a submission and submitting it are held to what Apple checks before review (review_rules.py).
+Requests are held to Apple's per-request rules (listing_rules.py: limits, URLs, locales, the What's New lock on a
+first version, edits locked outside the editable states except promotionalText); adding a version to a submission
+and submitting it are held to what Apple checks before review (review_rules.py).
 """
 
 from __future__ import annotations
