@@ -44,6 +44,7 @@ def build_team(scenario: Scenario, clock: SimClock | None = None) -> Team:
     """The team as the scenario declares it, at Apple time now."""
     team = Team(scenario=scenario, clock=clock or SimClock(scenario.time_scale))
     team.agreements_ok = scenario.agreements_ok
+    team.named_app_ids = {app.id for app in scenario.apps if app.id is not None}
     team.faults = scenario.faults.model_copy(deep=True)
     team.faults.model_post_init(None)
     for key in scenario.keys:

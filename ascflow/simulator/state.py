@@ -69,6 +69,8 @@ class Team:
     faults: FaultPlan = field(default_factory=FaultPlan)
     upload_secret: bytes = field(default_factory=new_secret)
     agreements_ok: bool = True
+    # App ids the scenario names, kept free while apps before them get numbered ones.
+    named_app_ids: set[str] = field(default_factory=set)
     _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(6_400_000_001))
 
     # ---- store ----
@@ -86,7 +88,13 @@ class Team:
         self.resources.get(type_, {}).pop(id_, None)
 
     def new_id(self, type_: str) -> str:
-        return str(next(self._numbers)) if type_ == "apps" else str(uuid.uuid4())
+        """A fresh id: numeric for apps (as Apple's), skipping any a seeded or named app holds; else a UUID."""
+        if type_ != "apps":
+            return str(uuid.uuid4())
+        number = str(next(self._numbers))
+        while self.get(type_, number) is not None or number in self.named_app_ids:
+            number = str(next(self._numbers))
+        return number
 
     def now(self) -> float:
         return self.clock.now()

@@ -266,6 +266,28 @@ def test_the_control_api_seeds_the_same_things_mid_run(simulator: RunningSimulat
     assert [a["id"] for a in found] == [app_id]
 
 
+def test_app_ids_are_unique_across_named_numbered_and_added_apps(start_simulator) -> None:
+    """An app without an id gets a number no other app holds or the scenario names, whenever it is seeded."""
+    sim = start_simulator(
+        apps=[
+            AppSpec(name="Unnamed", bundle_id="com.example.unnamed", sku="U"),
+            AppSpec(id=DEFAULT_APP_ID, name="Demo App", bundle_id=DEFAULT_BUNDLE_ID, sku="DEMO-001"),
+            AppSpec(id="6400000003", name="Third", bundle_id="com.example.third", sku="T"),
+        ]
+    )
+    added = [
+        sim.control.add_app(AppSpec(name=f"Added {n}", bundle_id=f"com.example.added{n}", sku=f"A{n}"))
+        for n in (1, 2)
+    ]
+    apps = sim.client().get("/v1/apps").json()["data"]
+    names = {app["id"]: app["attributes"]["name"] for app in apps}
+    assert len(apps) == len(names) == 5
+    assert names[DEFAULT_APP_ID] == "Demo App"
+    assert names["6400000003"] == "Third"
+    assert [names[id_] for id_ in added] == ["Added 1", "Added 2"]
+    assert "Unnamed" in names.values()
+
+
 @pytest.mark.parametrize(
     ("path", "payload", "status", "named"),
     [
