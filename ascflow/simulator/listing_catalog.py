@@ -1,4 +1,5 @@
-"""Apple's catalogs behind the store listing: categories, territories, price points, locales, screenshot sizes.
+"""Apple's catalogs behind the store listing: categories, territories, price points, locales, screenshot sizes, and
+the age-rating questions (read off the spec's AgeRatingDeclaration schema, so they follow the spec).
 
 Sources (reference `first-release.md`): category IDs from fastlane's AppCategory map (§2.2; Apple's spec does not
 enumerate them), pixel sizes from fastlane's DEVICE_RESOLUTIONS which cites Apple's screenshot specifications
@@ -13,6 +14,9 @@ from __future__ import annotations
 import base64
 import json
 from decimal import Decimal
+from typing import Any
+
+from ascflow.simulator.spec import load_spec
 
 ALL_PLATFORMS = ["IOS", "MAC_OS", "TV_OS", "VISION_OS"]
 TOP_CATEGORIES = [
@@ -133,3 +137,18 @@ def accepted_sizes(display_type: str) -> set[tuple[int, int]] | None:
     if sizes is None:
         return None
     return set(sizes) | {(h, w) for w, h in sizes}
+
+
+def age_rating_questions() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The ageRatingDeclaration's attributes in the spec's order: the frequency questions (an enum with
+    INFREQUENT_OR_MILD), the yes/no questions (booleans), and the rest, which may stay null (Made for Kids band,
+    overrides, the info URL)."""
+    spec = load_spec()
+    schema = spec.schemas[spec.resource_schemas["ageRatingDeclarations"]]
+    attributes: dict[str, dict[str, Any]] = schema["properties"]["attributes"]["properties"]
+    frequency = tuple(
+        name for name, kind in attributes.items() if "INFREQUENT_OR_MILD" in kind.get("enum", ())
+    )
+    boolean = tuple(name for name, kind in attributes.items() if kind.get("type") == "boolean")
+    optional = tuple(name for name in attributes if name not in frequency + boolean)
+    return frequency, boolean, optional

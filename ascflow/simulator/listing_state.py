@@ -19,6 +19,7 @@ from ascflow.simulator.listing_catalog import (
     SUBCATEGORIES,
     TERRITORIES,
     TOP_CATEGORIES,
+    age_rating_questions,
     customer_price,
     price_point_id,
 )
@@ -40,20 +41,8 @@ REVERSE.update(
     }
 )
 
-FREQUENCY_ANSWERS = (
-    "alcoholTobaccoOrDrugUseOrReferences", "contests", "gamblingSimulated", "gunsOrOtherWeapons",
-    "medicalOrTreatmentInformation", "profanityOrCrudeHumor", "sexualContentGraphicAndNudity",
-    "sexualContentOrNudity", "horrorOrFearThemes", "matureOrSuggestiveThemes", "violenceCartoonOrFantasy",
-    "violenceRealisticProlongedGraphicOrSadistic", "violenceRealistic",
-)  # fmt: skip
-BOOLEAN_ANSWERS = (
-    "advertising", "gambling", "healthOrWellnessTopics", "lootBox", "messagingAndChat", "parentalControls",
-    "ageAssurance", "socialMedia", "socialMediaAgeRestricted", "unrestrictedWebAccess", "userGeneratedContent",
-)  # fmt: skip
-# Answers that may stay null: not Made for Kids, no override, no info URL.
-OPTIONAL_ANSWERS = (
-    "kidsAgeBand", "ageRatingOverride", "ageRatingOverrideV2", "koreaAgeRatingOverride", "developerAgeRatingInfoUrl",
-)  # fmt: skip
+# Answers that may stay null (OPTIONAL_ANSWERS): not Made for Kids, no override, no info URL.
+FREQUENCY_ANSWERS, BOOLEAN_ANSWERS, OPTIONAL_ANSWERS = age_rating_questions()
 CATEGORY_RELATIONSHIPS = (
     "primaryCategory", "primarySubcategoryOne", "primarySubcategoryTwo", "secondaryCategory",
     "secondarySubcategoryOne", "secondarySubcategoryTwo",

@@ -30,6 +30,7 @@ from ascflow.connect.actions.screenshots import ensure_screenshots
 from ascflow.connect.models import Platform
 from ascflow.simulator.scenario import AppSpec, VersionSpec
 from tests.connect.conftest import POLL, Apple
+from tests.fixtures.openapi import SPEC
 
 NEW_APP_ID = "6400000042"
 NEW_BUNDLE = "com.example.firstrelease"
@@ -38,19 +39,12 @@ IPHONE_67_SIZE = (1320, 2868)
 # Parts of 64 KB: a generated screenshot goes in one or two parts (the part logic is tested in test_uploads).
 PART_SIZE = 64 * 1024
 
-FREQUENCY_ANSWERS = (
-    "alcoholTobaccoOrDrugUseOrReferences", "contests", "gamblingSimulated", "gunsOrOtherWeapons",
-    "medicalOrTreatmentInformation", "profanityOrCrudeHumor", "sexualContentGraphicAndNudity",
-    "sexualContentOrNudity", "horrorOrFearThemes", "matureOrSuggestiveThemes", "violenceCartoonOrFantasy",
-    "violenceRealisticProlongedGraphicOrSadistic", "violenceRealistic",
-)  # fmt: skip
-BOOLEAN_ANSWERS = (
-    "advertising", "gambling", "healthOrWellnessTopics", "lootBox", "messagingAndChat", "parentalControls",
-    "ageAssurance", "socialMedia", "socialMediaAgeRestricted", "unrestrictedWebAccess", "userGeneratedContent",
-)  # fmt: skip
-# Reference §4.3: every non-deprecated answer explicitly, "no" throughout.
+# Reference §4.3: every non-deprecated answer explicitly, "no" throughout; the questions are Apple's schema's.
+_QUESTIONS: dict[str, Any] = SPEC.schema("AgeRatingDeclaration")["properties"]["attributes"]["properties"]
 AGE_RATING: dict[str, object] = (
-    dict.fromkeys(FREQUENCY_ANSWERS, "NONE") | dict.fromkeys(BOOLEAN_ANSWERS, False) | {"kidsAgeBand": None}
+    {name: "NONE" for name, kind in _QUESTIONS.items() if "INFREQUENT_OR_MILD" in kind.get("enum", [])}
+    | {name: False for name, kind in _QUESTIONS.items() if kind.get("type") == "boolean"}
+    | {"kidsAgeBand": None}
 )
 CATEGORIES = AppCategories(primary="PRODUCTIVITY", secondary="UTILITIES")
 APP_INFO_TEXT = AppInfoText(

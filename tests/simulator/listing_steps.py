@@ -14,6 +14,7 @@ import httpx
 from PIL import Image
 
 from ascflow.simulator.scenario import AppSpec
+from tests.fixtures.openapi import SPEC
 from tests.fixtures.simulator import DEFAULT_APP_ID, DEFAULT_BUNDLE_ID, RunningSimulator
 from tests.simulator.helpers import body
 from tests.simulator.publishing import put_parts, upload_build, wait_for
@@ -25,17 +26,11 @@ CONTACT = {
     "contactPhone": "+1 555 0100",
     "contactEmail": "review@example.com",
 }
-FREQUENCY_ANSWERS = (
-    "alcoholTobaccoOrDrugUseOrReferences", "contests", "gamblingSimulated", "gunsOrOtherWeapons",
-    "medicalOrTreatmentInformation", "profanityOrCrudeHumor", "sexualContentGraphicAndNudity",
-    "sexualContentOrNudity", "horrorOrFearThemes", "matureOrSuggestiveThemes", "violenceCartoonOrFantasy",
-    "violenceRealisticProlongedGraphicOrSadistic", "violenceRealistic",
-)  # fmt: skip
-BOOLEAN_ANSWERS = (
-    "advertising", "gambling", "healthOrWellnessTopics", "lootBox", "messagingAndChat", "parentalControls",
-    "ageAssurance", "socialMedia", "socialMediaAgeRestricted", "unrestrictedWebAccess", "userGeneratedContent",
-)  # fmt: skip
-AGE_RATING: dict[str, Any] = dict.fromkeys(FREQUENCY_ANSWERS, "NONE") | dict.fromkeys(BOOLEAN_ANSWERS, False)
+# Every age-rating question of Apple's schema answered "no": the frequency ones NONE, the yes/no ones false.
+_QUESTIONS: dict[str, Any] = SPEC.schema("AgeRatingDeclaration")["properties"]["attributes"]["properties"]
+AGE_RATING: dict[str, Any] = {
+    name: "NONE" for name, kind in _QUESTIONS.items() if "INFREQUENT_OR_MILD" in kind.get("enum", [])
+} | {name: False for name, kind in _QUESTIONS.items() if kind.get("type") == "boolean"}
 
 
 def new_app(start_simulator, **fields: Any) -> RunningSimulator:
