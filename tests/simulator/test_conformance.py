@@ -9,20 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from ascflow.simulator.operations import markdown_table, readme_table, simulated_operations
 from ascflow.simulator.rendering import SIMULATED_TYPES
+from ascflow.simulator.server import SimulatorServer
+from tests.fixtures.keys import make_customer_key
 from tests.fixtures.openapi import SPEC
-from tests.fixtures.simulator import RunningSimulator, StartSimulator
+from tests.fixtures.simulator import RunningSimulator, default_scenario
 from tests.simulator.helpers import body, make_csr
 from tests.simulator.publishing import upload_build
 from tests.simulator.testflight_steps import seed_testflight
 
 PATHS: Mapping[str, Any] = SPEC.document["paths"]
+State = Mapping[str, list[dict[str, Any]]]  # the control API's state: resources by type
 README = Path(__file__).resolve().parents[2] / "ascflow" / "simulator" / "README.md"
 
 
@@ -151,26 +156,50 @@ def seed(sim: RunningSimulator) -> None:
     seed_testflight(api, sim.app_id, build["id"], version_id)
 
 
-@pytest.fixture
-def seeded(start_simulator: StartSimulator) -> RunningSimulator:
-    sim = start_simulator(
+@pytest.fixture(scope="module")
+def seeded_once() -> Iterator[RunningSimulator]:
+    """One seeded team for the module: its tests only read, so seeding it per test would check nothing more."""
+    key = make_customer_key()
+    scenario = default_scenario(
+        key,
         users=[{"email": "owner@example.com", "first_name": "Sam", "last_name": "Owner", "roles": ["ADMIN"]}],
         invitations=[
             {"email": "new@example.com", "first_name": "New", "last_name": "Person", "roles": ["DEVELOPER"]}
         ],
     )
-    seed(sim)
-    return sim
+    sim = RunningSimulator(SimulatorServer(scenario).start(), key)
+    try:
+        seed(sim)
+        assert not sim.checks.failures, "seeding got answers that break Apple's spec:\n" + "\n".join(
+            sim.checks.failures
+        )
+        yield sim
+    finally:
+        sim.close()
 
 
+@pytest.fixture
+def seeded(seeded_once: RunningSimulator) -> Iterator[RunningSimulator]:
+    """The module's team; every /v1 answer a test gets is checked against the spec when that test ends."""
+    yield seeded_once
+    failures = list(seeded_once.checks.failures)
+    seeded_once.checks.failures.clear()
+    assert not failures, "simulator responses broke Apple's spec:\n" + "\n".join(failures)
+
+
+@pytest.fixture(scope="module")
+def api(seeded_once: RunningSimulator) -> httpx.Client:
+    """One checked client for the module (each new httpx client costs tens of milliseconds of CPU)."""
+    return seeded_once.client()
+
+
+@cache
 def served_reads() -> list[str]:
     return [op.template for op in simulated_operations() if op.method == "GET"]
 
 
-def renderings(sim: RunningSimulator, type_: str) -> Iterator[Rendered]:
+def renderings(api: httpx.Client, state: State, type_: str) -> Iterator[Rendered]:
     """Each way the simulator renders one of the type's resources: its own read, else a related read."""
-    api = sim.client()
-    state = sim.control.state()
     ids = [r["id"] for r in state.get(type_, [])]
     assert ids, f"no {type_} after seeding: seed one in test_conformance.seed() (or the scenario)"
     single = f"{api_prefix(type_)}/{type_}/{{id}}"
@@ -231,15 +260,17 @@ def check_resource(rendered: Rendered, base_url: str) -> None:
 
 @pytest.mark.parametrize("type_", SIMULATED_TYPES)
 def test_every_attribute_and_relationship_of_the_schema_is_rendered(
-    seeded: RunningSimulator, type_: str
+    seeded: RunningSimulator, api: httpx.Client, type_: str
 ) -> None:
-    for rendered in renderings(seeded, type_):
+    for rendered in renderings(api, seeded.control.state(), type_):
         check_resource(rendered, seeded.base_url)
 
 
 @pytest.mark.parametrize("type_", SIMULATED_TYPES)
-def test_sparse_fieldsets_narrow_attributes_and_relationships(seeded: RunningSimulator, type_: str) -> None:
-    for rendered in renderings(seeded, type_):
+def test_sparse_fieldsets_narrow_attributes_and_relationships(
+    seeded: RunningSimulator, api: httpx.Client, type_: str
+) -> None:
+    for rendered in renderings(api, seeded.control.state(), type_):
         if query_parameter(rendered.template, f"fields[{type_}]") is None:
             continue
         schema = SPEC.schema(rendered.schema)["properties"]
@@ -250,9 +281,7 @@ def test_sparse_fieldsets_narrow_attributes_and_relationships(seeded: RunningSim
             if "links" in rel.get("properties", {}) and expected_links(type_, "x", name, "")
         ][:1]
         wanted = attributes + linked
-        narrowed = (
-            seeded.client().get(rendered.path, params={f"fields[{type_}]": ",".join(wanted)}).json()["data"]
-        )
+        narrowed = api.get(rendered.path, params={f"fields[{type_}]": ",".join(wanted)}).json()["data"]
         resource = (
             narrowed
             if isinstance(narrowed, dict)
@@ -281,12 +310,14 @@ def related_ids(api: Any, path: str, entry: Mapping[str, Any]) -> list[str]:
 
 
 @pytest.mark.parametrize("type_", SIMULATED_TYPES)
-def test_include_adds_linkage_and_full_included_resources(seeded: RunningSimulator, type_: str) -> None:
+def test_include_adds_linkage_and_full_included_resources(
+    seeded: RunningSimulator, api: httpx.Client, type_: str
+) -> None:
     """Every relationship the operation lets a client include carries linkage that agrees with its related
     read (or the team's state where Apple has no related read), and each included resource is whole."""
-    api = seeded.client()
-    state = {(t, r["id"]): r for t, items in seeded.control.state().items() for r in items}
-    for rendered in renderings(seeded, type_):
+    team = seeded.control.state()
+    state = {(t, r["id"]): r for t, items in team.items() for r in items}
+    for rendered in renderings(api, team, type_):
         param = query_parameter(rendered.template, "include")
         if param is None:
             continue
@@ -321,14 +352,14 @@ def test_include_adds_linkage_and_full_included_resources(seeded: RunningSimulat
         assert {t for t, _ in included} <= set(SIMULATED_TYPES)
 
 
-def test_every_advertised_link_answers(seeded: RunningSimulator) -> None:
+def test_every_advertised_link_answers(seeded: RunningSimulator, api: httpx.Client) -> None:
     """A client following any `links.related` or `links.self` gets an answer, never Apple's 404 PATH_ERROR:
     200 from the simulator's state, 501 where the related type is not simulated, and Apple's 405 for a
     linkage path the spec gives only writes (`self` of `apps.betaTesters` is DELETE only)."""
-    api = seeded.client()
+    team = seeded.control.state()
     answers: dict[int, int] = {}
     for type_ in SIMULATED_TYPES:
-        for rendered in renderings(seeded, type_):
+        for rendered in renderings(api, team, type_):
             for name, entry in rendered.resource.get("relationships", {}).items():
                 for kind, url in entry.get("links", {}).items():
                     response = api.get(url)
