@@ -12,6 +12,7 @@ from ascflow.custody.cli import custody_app
 from ascflow.intake.cli import run_intake
 from ascflow.listing.cli import listing_app
 from ascflow.operator.custody_cli import deposit
+from ascflow.operator.release_cli import release
 from ascflow.operator.runs_cli import runs_app
 from ascflow.signing.cli import signing_app
 from ascflow.simulator.cli import run_simulator
@@ -23,6 +24,7 @@ app.command("intake")(run_intake)
 app.add_typer(custody_app, name="custody")
 custody_app.command("deposit")(deposit)
 app.add_typer(runs_app, name="runs")
+runs_app.command("release")(release)
 app.add_typer(audit_app, name="audit")
 app.add_typer(signing_app, name="signing")
 app.add_typer(listing_app, name="listing")

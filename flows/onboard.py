@@ -6,16 +6,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from prefect import Flow, flow
+from prefect import Flow, flow, get_client
 from prefect.artifacts import create_markdown_artifact
+from prefect.client.schemas.actions import ArtifactCreate
 from prefect.client.schemas.objects import FlowRun
 from prefect.states import State
+from pydantic import ValidationError
 
 from ascflow import contracts
+from ascflow.connect.models import AppVersionState
 from ascflow.errors import OperatorError
 from ascflow.pipeline.credentials import CredentialsRejected
+from ascflow.pipeline.release_app import manual_release_kept
 from ascflow.pipeline.request import OnboardingRequest
-from ascflow.pipeline.summary import RunSummary, failure_markdown
+from ascflow.pipeline.review import ReviewStatus
+from ascflow.pipeline.summary import RunSummary, failure_markdown, refused_markdown
 from ascflow.pipeline.teardown import ReceiptSummary
 from ascflow.pipeline.waiting import CredentialsArrived, Waiting, explain_credentials_wait
 from flows.steps import StepRunner
@@ -35,9 +40,30 @@ def onboard_app(request: OnboardingRequest) -> RunSummary:
     custody_id = request.custody_id or await_credentials(request)
     with one_run_per_app(request):
         StepRunner(request, custody_id, summary).run_all()
-    summary.receipt = destroy(request.tenant, custody_id)
+    if held_for_release(summary):
+        # Releasing it needs the key: the release-app run destroys it once Apple takes the release.
+        summary.kept = manual_release_kept(
+            context(request.tenant),
+            request.tenant,
+            request.bundle_id,
+            request.version,
+            custody_id,
+            phased=request.phased_release,
+        )
+    else:
+        summary.receipt = destroy(request.tenant, custody_id)
     record_summary(summary)
     return summary
+
+
+def held_for_release(summary: RunSummary) -> bool:
+    """App Review approved a MANUAL release: the version waits for the developer (the await-review result)."""
+    review = summary.steps.get("await-review")
+    result = review.result if review is not None else None
+    return (
+        isinstance(result, ReviewStatus)
+        and result.version_state == AppVersionState.PENDING_DEVELOPER_RELEASE.value
+    )
 
 
 def await_credentials(request: OnboardingRequest) -> str:
@@ -65,7 +91,11 @@ def record_summary(summary: RunSummary) -> None:
 @onboard_app.on_failure
 def record_failure(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -> None:
     """The key stays in custody until it expires, so an operator can fix the cause and retry the run."""
-    request = OnboardingRequest.model_validate(flow_run.parameters["request"])
+    try:
+        request = OnboardingRequest.model_validate(flow_run.parameters["request"])
+    except ValidationError as refused:
+        record_refused_request(flow_run, refused)
+        return
     error = _error(state)
     record_run_end.fn(request.tenant, "failure", error_code=_error_code(error))
     create_markdown_artifact(
@@ -75,6 +105,25 @@ def record_failure(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -
         key=artifact_key(request.tenant, request.bundle_id),
         description=f"Failed onboarding of {request.bundle_id} for {request.tenant}",
     )
+
+
+def record_refused_request(flow_run: FlowRun, refused: ValidationError) -> None:
+    """A request Prefect's form check let through (a rule the JSON schema cannot say, such as a release date in
+    the past) fails the run before its first step: say which fields, and that nothing was done."""
+    raw = flow_run.parameters.get("request")
+    fields = raw if isinstance(raw, dict) else {}
+    tenant, bundle_id = str(fields.get("tenant", "unknown")), str(fields.get("bundle_id", "unknown"))
+    # The run's context does not exist yet when its parameters are refused: the artifact names the run itself.
+    with get_client(sync_client=True) as client:
+        client.create_artifact(
+            ArtifactCreate(
+                key=artifact_key(tenant, bundle_id),
+                type="markdown",
+                data=refused_markdown(tenant, bundle_id, str(fields.get("version", "")), refused),
+                description=f"Refused onboarding request for {bundle_id} ({tenant})",
+                flow_run_id=flow_run.id,
+            )
+        )
 
 
 def _receipt(request: OnboardingRequest, error: BaseException | None) -> ReceiptSummary | None:

@@ -1,13 +1,11 @@
-"""Release control: a SCHEDULED release's date (without a listing; with one the listing step writes it), the
-phased release set up with the submission (Apple starts it when the version goes live), and releasing a version
-held for the developer, which the `release-app` deployment calls."""
+"""Release control in the step list: a SCHEDULED release's date (without a listing; with one the listing step
+writes it), and the phased release set up with the submission (Apple starts it when the version goes live).
+Releasing a version held for the developer is the `release-app` deployment's (`ascflow.pipeline.release_app`)."""
 
 from __future__ import annotations
 
-from ascflow.connect import Platform
-from ascflow.connect.actions.apps import find_app
-from ascflow.connect.actions.common import ActionFailed, update_once
-from ascflow.connect.actions.release_control import ensure_phased_release, release_version
+from ascflow.connect.actions.common import update_once
+from ascflow.connect.actions.release_control import ensure_phased_release
 from ascflow.connect.testflight_models import PhasedReleaseState
 from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.job import Job, ResourceRow, StepResult, made
@@ -32,16 +30,6 @@ class PhasedReleaseResult(StepResult):
 
     def resources(self) -> list[ResourceRow]:
         return [ResourceRow("phased release", self.phased_release_id, made(self.created))]
-
-
-class ReleaseResult(StepResult):
-    version_id: str
-    requested_now: bool
-    state: str
-
-    def outcome(self) -> str:
-        said = "release requested" if self.requested_now else "already being released or live"
-        return f"{said} ({self.state})"
 
 
 def schedule_release(ctx: StepContext, job: Job) -> ScheduleResult:
@@ -84,25 +72,4 @@ def phased_release(ctx: StepContext, job: Job) -> PhasedReleaseResult:
         phased_release_id=phased.id,
         created=made_now.created,
         state=phased.attributes.phased_release_state.value,
-    )
-
-
-def release_now(ctx: StepContext, custody_id: str, bundle_id: str, version: str) -> ReleaseResult:
-    """Release a version App Review approved for a manual release (PENDING_DEVELOPER_RELEASE). A version already
-    being released or live is left as it is; any other state raises `ActionFailed` with the next step."""
-    with ctx.apple(custody_id) as client:
-        app_id = find_app(client, bundle_id).id
-        versions = client.versions.list_for_app(app_id=app_id, platform=Platform.IOS)
-        found = next((v for v in versions if v.attributes.version_string == version), None)
-        if found is None:
-            raise ActionFailed(
-                f"The app {bundle_id} has no version {version} at Apple.",
-                next_step="Check the version string (the onboarding request's version), then run the release "
-                "again.",
-            )
-        released = release_version(client, found.id)
-    return ReleaseResult(
-        version_id=found.id,
-        requested_now=released.created,
-        state=released.resource.attributes.app_version_state.value,
     )

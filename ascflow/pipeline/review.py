@@ -10,11 +10,13 @@ from ascflow.connect.actions.release_control import ReviewDecision, review_outco
 from ascflow.connect.actions.review import ensure_review_submission_submitted, review_state
 from ascflow.connect.client import AppStoreConnect
 from ascflow.connect.errors import Conflict
+from ascflow.connect.models import AppVersionState
 from ascflow.errors import OperatorError
 from ascflow.pipeline.build import BuildResult
 from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.job import Job, ResourceRow, StepResult, Wait, made
 from ascflow.pipeline.refusals import SubmissionRefused, explain_app_privacy_wait, refusals_of
+from ascflow.pipeline.release_app import release_command
 from ascflow.pipeline.version import VersionResult
 from ascflow.pipeline.waiting import explain_review_wait
 
@@ -135,12 +137,18 @@ def await_review(ctx: StepContext, job: Job) -> ReviewStatus | Wait:
             next_step="Read Apple's message in App Store Connect (App Review), fix the cause with the customer, "
             "then retry: the version is reused and submitted again.",
         )
+    next_step = decided.next_step
+    if decided.version_state is AppVersionState.PENDING_DEVELOPER_RELEASE:
+        # The onboarding run keeps the key for this release (flows/onboard.py): the command names it.
+        command = release_command(
+            job.request.tenant, job.request.bundle_id, job.request.version, job.custody_id
+        )
+        next_step = (
+            "Approved and held for a manual release (PENDING_DEVELOPER_RELEASE): release it when the customer "
+            f"asks, with the release-app deployment: {command}"
+        )
     return status.model_copy(
-        update={
-            "version_state": version_state,
-            "decision": decided.decision.value,
-            "next_step": decided.next_step,
-        }
+        update={"version_state": version_state, "decision": decided.decision.value, "next_step": next_step}
     )
 
 

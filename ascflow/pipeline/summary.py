@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from ascflow import errors
 from ascflow.pipeline import steps as step_list
-from ascflow.pipeline.job import Step
-from ascflow.pipeline.teardown import ReceiptSummary
+from ascflow.pipeline.job import Step, StepResult
+from ascflow.pipeline.teardown import KeptKey, ReceiptSummary
 
 
 class RunSummary(BaseModel):
@@ -21,6 +21,7 @@ class RunSummary(BaseModel):
     steps: dict[str, Step[Any]] = {}
     waits: list[str] = []
     receipt: ReceiptSummary | None = None
+    kept: KeptKey | None = None
 
     def result(self, step: str) -> Any:
         """The result of a step this run finished (KeyError if it did not)."""
@@ -52,13 +53,16 @@ class RunSummary(BaseModel):
             for _, s in self._in_order()
             for row in s.result.resources()
         ]
-        lines += ["", *credentials_markdown(self.receipt)]
+        lines += ["", *credentials_markdown(self.receipt, self.kept)]
         return "\n".join(lines) + "\n"
 
 
-def credentials_markdown(receipt: ReceiptSummary | None) -> list[str]:
-    """Where the customer's key is, from its deletion receipt if there is one."""
+def credentials_markdown(receipt: ReceiptSummary | None, kept: KeptKey | None = None) -> list[str]:
+    """Where the customer's key is: destroyed (its deletion receipt), kept on purpose for what comes next, or
+    left in custody after a failure."""
     lines = ["## Credentials", ""]
+    if kept is not None:
+        return [*lines, *kept_markdown(kept)]
     if receipt is None:
         return [
             *lines,
@@ -78,8 +82,50 @@ def credentials_markdown(receipt: ReceiptSummary | None) -> list[str]:
     ]
 
 
+def kept_markdown(kept: KeptKey) -> list[str]:
+    return [
+        f"Kept in custody on purpose: key `{kept.key_id}`, custody `{kept.custody_id}`, until "
+        f"{kept.expires_at:%Y-%m-%d %H:%M} UTC (its expiry), because {kept.why}",
+        "",
+        f"**Next step:** `{kept.command}` ({kept.destroyed_when})",
+        "",
+        "Unused by then, the key is destroyed at its expiry by the credential-cleanup deployment "
+        "(destroy-credentials destroys it now); after that the command needs a new key: deposit it "
+        "(ascflow custody deposit ...) and give its custody ID instead.",
+    ]
+
+
+def release_markdown(
+    tenant: str,
+    bundle_id: str,
+    version: str,
+    result: StepResult,
+    receipt: ReceiptSummary | None,
+    kept: KeptKey | None,
+) -> str:
+    """The release-app run's summary: what Apple now has, and where the key is (destroyed, or kept for the
+    rollout)."""
+    lines = [
+        f"# release-app of {bundle_id} {version} for {tenant}",
+        "",
+        f"**Outcome:** {result.outcome()}",
+        "",
+        "| resource | ID | state |",
+        "|---|---|---|",
+        *(f"| {row.what} | `{row.apple_id}` | {row.this_run} |" for row in result.resources()),
+        "",
+        *credentials_markdown(receipt, kept),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def failure_markdown(
-    tenant: str, bundle_id: str, version: str, error: BaseException | None, receipt: ReceiptSummary | None
+    tenant: str,
+    bundle_id: str,
+    version: str,
+    error: BaseException | None,
+    receipt: ReceiptSummary | None,
+    credentials: list[str] | None = None,
 ) -> str:
     """What the operator reads when a run fails: what went wrong, what to do, and where the key is (destroyed,
     with its receipt, or still in custody: from what happened, never assumed)."""
@@ -95,6 +141,26 @@ def failure_markdown(
         "",
         f"**Next step:** {next_step}",
         "",
-        *credentials_markdown(receipt),
+        *(credentials if credentials is not None else credentials_markdown(receipt)),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def refused_markdown(tenant: str, bundle_id: str, version: str, refused: ValidationError) -> str:
+    """A request refused when the run started: each field with its rule; nothing was done, the key untouched."""
+    problems = [
+        f"- `{'.'.join(str(part) for part in problem['loc']) or 'request'}`: {problem['msg']}"
+        for problem in refused.errors(include_input=False)
+    ]
+    lines = [
+        f"# {bundle_id} {version} for {tenant}: request refused",
+        "",
+        "**What happened:** the request breaks the form's rules; the run stopped before its first step: nothing "
+        "was sent to Apple and the key in custody was not touched.",
+        "",
+        *problems,
+        "",
+        "**Next step:** fix these fields and start a new run (ascflow runs start checks a request before it "
+        "starts anything).",
     ]
     return "\n".join(lines) + "\n"

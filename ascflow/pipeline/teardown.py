@@ -37,6 +37,35 @@ class ReceiptSummary(BaseModel):
         )
 
 
+class KeptKey(BaseModel):
+    """The customer's key kept in custody on purpose after a run that succeeded: why, until when, and the one
+    command that uses it (and then destroys it)."""
+
+    custody_id: str
+    key_id: str
+    expires_at: datetime
+    why: str
+    command: str
+    destroyed_when: str
+
+
+def keep_credentials(
+    ctx: StepContext, custody_id: str, *, why: str, command: str, destroyed_when: str
+) -> KeptKey:
+    """Read the record's public header (never the key) for its key ID and expiry."""
+    header = next((info for info in ctx.custody.list() if info.id == custody_id), None)
+    if header is None:
+        raise LookupError(f"custody record {custody_id} is not live: nothing can be kept")
+    return KeptKey(
+        custody_id=custody_id,
+        key_id=header.key_id,
+        expires_at=header.expires_at,
+        why=why,
+        command=command,
+        destroyed_when=destroyed_when,
+    )
+
+
 def destroy_credentials(ctx: StepContext, custody_id: str) -> ReceiptSummary:
     receipt = ctx.custody.destroy(custody_id, actor=ctx.actor)
     forget_tokens(receipt.key_id)

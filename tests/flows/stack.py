@@ -42,6 +42,9 @@ APPS = {
     "renew": "com.example.flows.renew",
     "await": "com.example.flows.await",
     "await-poller": "com.example.flows.awaitpoller",
+    "testflight": "com.example.flows.testflight",
+    "manual": "com.example.flows.manual",
+    "scheduled": "com.example.flows.scheduled",
 }
 # Apps that were never released: their run is a first release.
 NEW_APPS = frozenset({APPS["first"]})

@@ -1,7 +1,8 @@
 """The review's outcome and release control through the step list, without Prefect: a rejection ends with
 Apple's state and the next step, and a resubmission after the fix reuses the version; a phased release is set up
 with the submission and starts when the version goes live; SCHEDULED with its date (a past one is refused at the
-form); a version held for the developer is released by `release_now`. A rerun writes nothing."""
+form); release-app's work: a version held for the developer released, its phased rollout paused, resumed and
+completed, the key kept while the rollout is open, a destroyed or foreign key refused. A rerun writes nothing."""
 
 from __future__ import annotations
 
@@ -11,13 +12,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
+from ascflow import contracts
 from ascflow.connect.actions.common import ActionFailed
-from ascflow.pipeline.release import release_now
+from ascflow.pipeline.release_app import (
+    KeyGone,
+    KeyNotHeld,
+    after_release,
+    check_key,
+    control_release,
+    release_command,
+)
 from ascflow.pipeline.review import ReviewRejected
 from ascflow.pipeline.steps import run_in_process
+from ascflow.pipeline.teardown import destroy_credentials
 from ascflow.simulator.scenario import Delays
 from tests.fixtures.ipa import build_ipa
-from tests.pipeline.conftest import deposit, request_for
+from tests.pipeline.conftest import TENANT, deposit, request_for
 
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 SLOW_REVIEW = Delays(
@@ -46,13 +56,19 @@ def ipa(tmp_path, simulator):
 
 
 def until_the_review_ends(make_context, simulator, request, custody_id):
-    """Runs the step list again (as the poller's resume does) until await-review stops waiting."""
-    deadline = time.monotonic() + 30
+    """Runs the step list again (as the poller's resume does) until await-review stops waiting. The review takes
+    four seconds; each pass runs the whole list, which takes seconds on a busy machine."""
+    deadline = time.monotonic() + 60
     while True:
         done, wait = run_in_process(make_context(simulator), request, custody_id)
         if wait is None or wait.kind != "review":
             return done, wait
-        assert time.monotonic() < deadline, "App Review did not end in the simulator's time"
+        states = [
+            (kind, r["attributes"].get("state") or r["attributes"].get("appVersionState"))
+            for kind in ("reviewSubmissions", "appStoreVersions")
+            for r in of_type(simulator, kind)
+        ]
+        assert time.monotonic() < deadline, f"App Review did not end in the simulator's time: {states}"
         time.sleep(0.05)
 
 
@@ -158,23 +174,107 @@ def test_a_scheduled_release_writes_its_date_once(simulator, make_context, ipa):
     assert done["schedule-release"].outcome() == "nothing to change"
 
 
-def test_a_manual_release_is_released_once_by_release_now(simulator, make_context, ipa):
+def test_a_manual_release_is_released_once_by_release_app(simulator, make_context, ipa):
     ctx = make_context(simulator)
     custody_id = deposit(ctx, simulator.admin_key)
     request = request_for(simulator, ipa, release_type="MANUAL")
+
+    def release():
+        return control_release(make_context(simulator), custody_id, simulator.bundle_id, "1.0", "release")
+
     _, wait = run_in_process(ctx, request, custody_id)
     assert wait is not None
     with pytest.raises(ActionFailed, match=r"WAITING_FOR_REVIEW|IN_REVIEW") as too_early:
-        release_now(ctx, custody_id, simulator.bundle_id, "1.0")
+        release()
     assert "Wait until App Review approves" in too_early.value.next_step
     done, wait = until_the_review_ends(make_context, simulator, request, custody_id)
     assert wait is None
     assert done["await-review"].version_state == "PENDING_DEVELOPER_RELEASE"
 
-    released = release_now(make_context(simulator), custody_id, simulator.bundle_id, "1.0")
-    assert released.requested_now
-    assert released.state in {"PROCESSING_FOR_DISTRIBUTION", "READY_FOR_DISTRIBUTION"}
+    released = release()
+    assert released.changed
+    assert released.version_state in {"PROCESSING_FOR_DISTRIBUTION", "READY_FOR_DISTRIBUTION"}
+    # Without a phased rollout nothing is left for the key to do: release-app destroys it.
+    assert after_release(ctx, released, TENANT, simulator.bundle_id, "1.0", custody_id) is None
     before = len(simulator.control.requests())
-    again = release_now(make_context(simulator), custody_id, simulator.bundle_id, "1.0")
-    assert not again.requested_now
+    again = release()
+    assert not again.changed
     assert writes(simulator, before) == []
+    with pytest.raises(ActionFailed, match=r"no version 9\.9"):
+        control_release(make_context(simulator), custody_id, simulator.bundle_id, "9.9", "release")
+
+
+def until_live(simulator, version_id: str) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        version = next(v for v in of_type(simulator, "appStoreVersions") if v["id"] == version_id)
+        if version["attributes"]["appVersionState"] == "READY_FOR_DISTRIBUTION":
+            return
+        assert time.monotonic() < deadline, version["attributes"]
+        time.sleep(0.05)
+
+
+def test_release_app_releases_a_phased_manual_version_and_controls_its_rollout_keeping_the_key_until_complete(
+    simulator, make_context, ipa
+):
+    ctx = make_context(simulator)
+    custody_id = deposit(ctx, simulator.admin_key)
+    request = request_for(simulator, ipa, release_type="MANUAL", phased_release=True)
+    run_in_process(ctx, request, custody_id)
+    done, wait = until_the_review_ends(make_context, simulator, request, custody_id)
+    assert wait is None
+    command = release_command(TENANT, simulator.bundle_id, "1.0", custody_id)
+    assert command in done["await-review"].next_step
+    version_id = done["prepare-version"].version_id
+
+    def control(action):
+        return control_release(make_context(simulator), custody_id, simulator.bundle_id, "1.0", action)
+
+    with pytest.raises(ActionFailed, match="cannot be paused yet") as too_early:
+        control("pause")
+    assert "Release it first" in too_early.value.next_step
+    released = control("release")
+    assert released.changed
+    assert released.phased_state == "INACTIVE"
+    kept = after_release(ctx, released, TENANT, simulator.bundle_id, "1.0", custody_id)
+    assert kept is not None
+    assert kept.command == release_command(TENANT, simulator.bundle_id, "1.0", custody_id, "complete")
+    until_live(simulator, version_id)
+
+    paused = control("pause")
+    assert (paused.changed, paused.phased_state) == (True, "PAUSED")
+    before = len(simulator.control.requests())
+    for action, state in (("pause", "PAUSED"), ("release", "PAUSED")):
+        again = control(action)
+        assert (again.changed, again.phased_state) == (False, state)
+    assert writes(simulator, before) == []
+    assert control("resume").phased_state == "ACTIVE"
+    completed = control("complete")
+    assert (completed.changed, completed.phased_state) == (True, "COMPLETE")
+    assert after_release(ctx, completed, TENANT, simulator.bundle_id, "1.0", custody_id) is None
+    with pytest.raises(ActionFailed, match="from COMPLETE to PAUSED"):
+        control("pause")
+
+
+def test_release_app_refuses_a_destroyed_key_or_another_customers_before_asking_apple(
+    simulator, make_context
+):
+    ctx = make_context(simulator)
+    custody_id = deposit(ctx, simulator.admin_key)
+    with pytest.raises(KeyNotHeld, match="not other-games"):
+        check_key(ctx, custody_id, "other-games", simulator.bundle_id)
+    check_key(ctx, custody_id, TENANT, simulator.bundle_id)
+    receipt = destroy_credentials(ctx, custody_id)
+    before = len(simulator.control.requests())
+    with pytest.raises(KeyGone) as gone:
+        check_key(ctx, custody_id, TENANT, simulator.bundle_id)
+    assert gone.value.receipt == receipt
+    assert "nothing was asked of Apple" in gone.value.what
+    with pytest.raises(KeyNotHeld):
+        check_key(ctx, "NoSuchRecord01", TENANT, simulator.bundle_id)
+    assert len(simulator.control.requests()) == before
+
+
+def test_release_app_and_onboarding_share_the_apps_lock(simulator):
+    request = request_for(simulator, None)
+    assert contracts.app_lock(request.tenant, request.bundle_id) == request.concurrency_key

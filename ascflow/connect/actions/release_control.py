@@ -90,8 +90,10 @@ class ReviewOutcome:
 
 
 _APPROVED_NEXT = {
-    AppVersionState.PENDING_DEVELOPER_RELEASE: "Approved and held for a manual release: release the version when "
-    "the customer asks (ascflow's release-app deployment).",
+    # The run's summary fills in the placeholders (it knows the tenant, the app and the key's custody ID).
+    AppVersionState.PENDING_DEVELOPER_RELEASE: "Approved and held for a manual release (PENDING_DEVELOPER_RELEASE): "
+    "release it when the customer asks, with the release-app deployment: ascflow runs release --tenant TENANT "
+    "--bundle-id BUNDLE_ID --version VERSION --custody-id CUSTODY_ID.",
     AppVersionState.PENDING_APPLE_RELEASE: "Approved: Apple releases it itself (on the scheduled date); nothing to do.",
     AppVersionState.PROCESSING_FOR_DISTRIBUTION: "Approved and being released by Apple; nothing to do.",
     AppVersionState.READY_FOR_DISTRIBUTION: "Approved and on the App Store; nothing to do.",
