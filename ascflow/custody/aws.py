@@ -81,6 +81,9 @@ class S3Store:
         for version_id, _ in self._versions(name):
             self._delete_version(name, version_id)
 
+    def discard(self, name: str) -> None:
+        self.remove(name)  # every version: a versioned bucket would otherwise keep the old ones
+
     def _delete_version(self, name: str, version_id: str) -> None:
         # A version a racing worker already deleted is no error; any real failure (Object Lock, access) shows
         # up in the read-back that follows, which then refuses to report the record destroyed.

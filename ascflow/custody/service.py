@@ -278,7 +278,7 @@ class Custody:
         stored = self.receipt(custody_id)
         if stored is not None:
             self._remove_and_prove(custody_id)
-            self.store.remove(pending_name(custody_id))
+            self.store.discard(pending_name(custody_id))
             return stored
         pending = self._load(pending_name(custody_id), PendingDestruction)
         if pending is None:
@@ -328,7 +328,7 @@ class Custody:
             receipt = self._load(receipt_name(custody_id), DeletionReceipt) or receipt  # a racing worker won
         self._reached("receipt_stored")
 
-        self.store.remove(pending_name(custody_id))
+        self.store.discard(pending_name(custody_id))
         return receipt
 
     def purge_expired(self, *, actor: Actor) -> builtins.list[DeletionReceipt]:

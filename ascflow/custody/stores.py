@@ -8,10 +8,11 @@ which is how custody proves that nothing is left.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Protocol
 
-from ascflow.custody.files import ensure_private_dir, replace_file, shred, write_new_file
+from ascflow.custody.files import ensure_private_dir, fsync_dir, replace_file, shred, write_new_file
 
 FOLDERS = ("records", "pending", "receipts", "profiles")
 
@@ -37,6 +38,10 @@ class Store(Protocol):
 
     def remove(self, name: str) -> None:
         """Remove every copy of `name`; a no-op when there is none."""
+        ...
+
+    def discard(self, name: str) -> None:
+        """Remove a blob that holds nothing secret (an intent): no overwrite first."""
         ...
 
 
@@ -74,3 +79,8 @@ class LocalStore:
 
     def remove(self, name: str) -> None:
         shred(self._path(name))
+
+    def discard(self, name: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self._path(name).unlink()
+            fsync_dir(self._path(name).parent)

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import TYPE_CHECKING, TypeVar
 
+from ascflow.audit.backends import AuditPosition
 from ascflow.audit.errors import AuditError
 from ascflow.audit.events import Action, Actor
 from ascflow.custody.errors import AuditUnavailable, CustodyError
@@ -70,6 +71,7 @@ def _sweep_batch(
 
     unaudited = [pending for pending in ready if not pending.audited]
     events = [record_event(Action.CREDENTIALS_DESTROYED, p.header, actor, "success") for p in unaudited]
+    positions: builtins.list[AuditPosition]
     try:
         positions = custody.audit.append_many(events) if events else []
     except (AuditError, OSError) as exc:
@@ -77,10 +79,16 @@ def _sweep_batch(
         unavailable = AuditUnavailable(unaudited[0].header.id)
         unavailable.__cause__ = exc
         failed = failed or unavailable
-        ready = [pending for pending in ready if pending.audited]
-    else:
-        audited = dict(zip((p.header.id for p in unaudited), positions, strict=True))
-        ready = [custody.destroyed(p, audited[p.header.id]) if p.header.id in audited else p for p in ready]
+        unaudited, positions = [], []
+    # Every intent keeps its audit position before any receipt is made: a crash from here on appends no
+    # second event for any record of the batch.
+    audited = dict(zip((p.header.id for p in unaudited), positions, strict=True))
+    ready = [pending for pending in ready if pending.audited]
+    for kept in _each(pool, lambda p: custody.destroyed(p, audited[p.header.id]), unaudited):
+        if isinstance(kept, CustodyError):
+            failed = failed or kept
+        else:
+            ready.append(kept)
 
     for finished in _each(pool, custody.finish_destroy, ready):
         if isinstance(finished, CustodyError):

@@ -37,22 +37,6 @@ CREATE TABLE IF NOT EXISTS used_forms (
     used_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS onboardings_by_age ON onboardings (created_at, id);
--- The audit trail's index (trail.py): derived from the log, rebuilt from it at will, never the record.
-CREATE TABLE IF NOT EXISTS trail_cursor (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    seq INTEGER NOT NULL,
-    hash TEXT NOT NULL,
-    byte_offset INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS trail_firsts (
-    tenant TEXT NOT NULL,
-    ref TEXT NOT NULL,
-    action TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    time TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    PRIMARY KEY (tenant, ref, action)
-) WITHOUT ROWID;
 """
 
 

@@ -23,6 +23,7 @@ from ascflow.pipeline.request import OnboardingRequest
 from ascflow.settings import Settings
 
 LINK_SECRET_FILE = "intake-link.key"
+TRAIL_INDEX_FILE = "trail-index.sqlite3"
 FORM_LIFETIME = timedelta(hours=2)
 
 
@@ -66,8 +67,8 @@ class Intake:
 
     @cached_property
     def trail(self) -> TrailIndex:
-        """The audit trail's index for the status page and the operator list, in the onboarding store."""
-        return TrailIndex(self.store, self.audit)
+        """The audit trail's index for the status page and the operator list, beside the onboarding store."""
+        return TrailIndex(self.settings.intake_dir / TRAIL_INDEX_FILE, self.audit)
 
     @cached_property
     def custody(self) -> Custody:

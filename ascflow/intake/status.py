@@ -20,7 +20,7 @@ from prefect.client.schemas.objects import FlowRun, StateType
 from ascflow.audit import Action, AuditLog, AuditRecord
 from ascflow.custody import Custody, DeletionReceipt
 from ascflow.intake.onboardings import Onboarding
-from ascflow.intake.trail import TrailIndex
+from ascflow.intake.trail import FirstEvent, TrailIndex
 from ascflow.pipeline.waiting import Waiting
 
 STEP_LABELS: dict[Action, str] = {
@@ -154,9 +154,7 @@ def onboarding_status(
 ) -> StatusView:
     """One onboarding's view. With `trail`, the steps come from the index; without, from the whole log."""
     run = client.read_flow_run(UUID(onboarding.flow_run_id)) if onboarding.flow_run_id else None
-    if trail is not None:
-        trail.catch_up()
-    steps = steps_from_index(onboarding, trail) if trail else steps_from_log(onboarding, audit)
+    steps = page_steps([onboarding], trail)[onboarding.id] if trail else steps_from_log(onboarding, audit)
     return _view(onboarding, run, client, custody, steps)
 
 
@@ -171,11 +169,8 @@ def page_status(
         else []
     )
     runs = {str(run.id): run for run in found}
-    trail.catch_up()
-    return [
-        _view(o, runs.get(o.flow_run_id or ""), client, custody, steps_from_index(o, trail))
-        for o in onboardings
-    ]
+    steps = page_steps(onboardings, trail)
+    return [_view(o, runs.get(o.flow_run_id or ""), client, custody, steps[o.id]) for o in onboardings]
 
 
 def _view(
@@ -215,11 +210,24 @@ def _phase(onboarding: Onboarding, run: FlowRun | None, client: SyncPrefectClien
     return "working"
 
 
+def page_steps(onboardings: Sequence[Onboarding], trail: TrailIndex) -> dict[str, list[StepDone]]:
+    """The steps of a page of onboardings, by ID: the index takes in what the log gained, then answers."""
+    trail.catch_up()
+    return {
+        onboarding_id: _steps_of(firsts)
+        for onboarding_id, firsts in trail.first_events_of(onboardings).items()
+    }
+
+
 def steps_from_index(onboarding: Onboarding, trail: TrailIndex) -> list[StepDone]:
     """Each kind of step once, in the order first reached, for this onboarding's run and key."""
+    return _steps_of(trail.first_events(onboarding))
+
+
+def _steps_of(firsts: list[FirstEvent]) -> list[StepDone]:
     return [
         StepDone(STEP_LABELS[first.action], _when(first.time), first.outcome)
-        for first in trail.first_events(onboarding)
+        for first in firsts
         if first.action in STEP_LABELS
     ]
 

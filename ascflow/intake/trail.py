@@ -6,20 +6,43 @@ the order first reached). The log stays the record: the index is derived from it
 constrained identifiers, action names, times and outcomes (no secret, no free text), and is rebuilt from the
 log at will (`rebuild`), by itself when the log no longer chains to where the index stopped reading.
 
-It lives in the intake's SQLite store and is brought up to date when a page is read: the log is read only
-after the last event the index took in (`AuditLog.events_after`), so a page costs what was appended since the
-last page, not the log's length.
+It is brought up to date when a page is read: the log is read only after the last event the index took in
+(`AuditLog.events_after`), so a page costs what was appended since the last page, not the log's length. It is
+a SQLite file of its own beside the onboarding store, in WAL mode without an fsync per commit: a commit lost to
+a power cut only moves the cursor back, and the next page reads those events again. Deleting the file is
+always safe; the next page rebuilds it.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from ascflow.audit import Action, AuditLog, AuditRecord, CursorLost, LogCursor
-from ascflow.intake.onboardings import Onboarding, OnboardingStore
+from ascflow.intake.onboardings import Onboarding
 
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS trail_cursor (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    byte_offset INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trail_firsts (
+    tenant TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    action TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    time TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    PRIMARY KEY (tenant, ref, action)
+) WITHOUT ROWID;
+"""
+ACTIONS = {action.value: action for action in Action}  # a dict lookup: Action(value) costs a page 10x more
 BATCH = 5000  # rows per insert while catching up: bounds the memory a long catch-up holds
 
 
@@ -47,22 +70,48 @@ def _rows(record: AuditRecord) -> list[tuple[str, str, str, int, str, str]]:
 
 
 class TrailIndex:
-    def __init__(self, store: OnboardingStore, audit: AuditLog) -> None:
-        self.store = store
+    def __init__(self, path: Path, audit: AuditLog) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.path = path
         self.audit = audit
+        self._local = threading.local()
+        with self.connect() as db:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.executescript(_SCHEMA)
+        path.chmod(0o600)
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, kept open: closing the last one checkpoints the WAL, an fsync a page."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA busy_timeout = 30000")
+            db.execute("PRAGMA synchronous = NORMAL")  # in WAL mode: no fsync per commit, never corrupt
+            self._local.db = db
+        yield db
 
     def first_events(self, onboarding: Onboarding) -> list[FirstEvent]:
         """The onboarding's first event of each action, in log order, as of the last `catch_up`."""
-        with self.store.connect() as db:
-            rows = db.execute(
-                "SELECT action, seq, time, outcome FROM trail_firsts"
-                " WHERE tenant = ? AND ref IN (?, ?) ORDER BY seq",
-                (onboarding.tenant, *refs(onboarding)),
-            ).fetchall()
-        first: dict[Action, FirstEvent] = {}
-        for action, seq, time, outcome in rows:
-            first.setdefault(Action(action), FirstEvent(Action(action), seq, time, outcome))
-        return list(first.values())
+        return self.first_events_of([onboarding])[onboarding.id]
+
+    def first_events_of(self, onboardings: Sequence[Onboarding]) -> dict[str, list[FirstEvent]]:
+        """`first_events` of each onboarding of a page, by onboarding ID, on one connection."""
+        found: dict[str, list[FirstEvent]] = {}
+        with self.connect() as db:
+            for onboarding in onboardings:
+                rows = db.execute(
+                    "SELECT action, seq, time, outcome FROM trail_firsts"
+                    " WHERE tenant = ? AND ref IN (?, ?) ORDER BY seq",
+                    (onboarding.tenant, *refs(onboarding)),
+                )
+                first: dict[Action, FirstEvent] = {}
+                for name, seq, time, outcome in rows:
+                    action = ACTIONS[name]
+                    if action not in first:
+                        first[action] = FirstEvent(action, seq, time, outcome)
+                found[onboarding.id] = list(first.values())
+        return found
 
     def catch_up(self) -> int:
         """Take in the events appended since the last call; how many. Rebuilds when the log was replaced."""
@@ -71,7 +120,7 @@ class TrailIndex:
                 return 0  # the common case: one small read of the log's tail, no write lock on the store
         except CursorLost:
             pass  # rebuilt below, under the lock
-        with self.store.connect() as db:
+        with self.connect() as db:
             db.execute("BEGIN IMMEDIATE")  # one writer at a time; the next finds the cursor moved
             try:
                 try:
@@ -89,7 +138,7 @@ class TrailIndex:
 
     def rebuild(self) -> int:
         """Forget everything and read the whole log again; how many events it took in."""
-        with self.store.connect() as db:
+        with self.connect() as db:
             db.execute("BEGIN IMMEDIATE")
             db.execute("DELETE FROM trail_firsts")
             db.execute("DELETE FROM trail_cursor")
@@ -98,7 +147,7 @@ class TrailIndex:
 
     def _cursor(self, db: sqlite3.Connection | None = None) -> LogCursor:
         if db is None:
-            with self.store.connect() as own:
+            with self.connect() as own:
                 return self._cursor(own)
         row = db.execute("SELECT seq, hash, byte_offset FROM trail_cursor WHERE id = 1").fetchone()
         return LogCursor(*row) if row else LogCursor()

@@ -26,7 +26,7 @@ def deposit_mix(harness: Harness, old: int, young: int) -> tuple[list[RecordInfo
     return expired, live
 
 
-def destroyed_events(harness: Harness) -> Counter[str]:
+def destroyed_events(harness: Harness) -> Counter[str | None]:
     return Counter(
         e.target.custody_id for e in harness.audit.events() if e.action == Action.CREDENTIALS_DESTROYED
     )

@@ -49,7 +49,7 @@ class Trail:
     def __init__(self, root: Path, key: ServiceKey) -> None:
         self.store = OnboardingStore(root / "intake" / "onboardings.sqlite3")
         self.audit = AuditLog(LocalBackend(root / "audit"), key, checkpoint_every=10)
-        self.index = TrailIndex(self.store, self.audit)
+        self.index = TrailIndex(root / "intake" / "trail-index.sqlite3", self.audit)
 
     def onboarding(self, name: str, tenant: str = "acme") -> Onboarding:
         request = make_request(f"com.example.{name}", tenant=tenant)
@@ -61,7 +61,7 @@ class Trail:
         return self.store.get(onboarding.id)
 
     def rows(self) -> list[tuple[object, ...]]:
-        with self.store.connect() as db:
+        with self.index.connect() as db:
             return [
                 tuple(row) for row in db.execute("SELECT * FROM trail_firsts ORDER BY tenant, ref, action")
             ]
