@@ -6,10 +6,11 @@ back off with the wait's age (`ASCFLOW_WAIT_CHECK_SCHEDULE`). The default, on th
 
 - the first hour: every poll (12 checks), so a key Apple activates soon is seen within 5 minutes;
 - up to 6 hours: every 10 minutes (30 checks), so resumption within 10 minutes;
-- after that: every 50 minutes (51 checks up to 48 hours), so resumption within 50 minutes.
+- after that: every 50 minutes (50 checks up to 48 hours), so resumption within 50 minutes.
 
-That is 93 checks over a 48-hour wait instead of 576, each a read or three at Apple. The customer's status page
-can ask for a check at once ("Check now"): the next poll checks that run whatever its age.
+That is 92 checks over a 48-hour wait instead of 576: one Apple read each while the key is refused. The
+customer's status page can ask for a check at once ("Check now"): the next poll checks that run whatever its
+age. The first tier counts on the 300-s poll: a faster poll makes more checks in the first hour.
 
 Pure: no Prefect, no clock of its own (the caller passes `now`), so the benchmark drives it with a simulated
 clock and the tests count its checks over 48 hours.
