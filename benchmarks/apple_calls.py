@@ -23,17 +23,25 @@ find-or-create, so a first run cannot skip the reads a rerun needs either):
 - team: 3 per new invitee (is a member, is invited, invite); rerun 2.
 - app listing: §16a rows 1, 2, 4-7 (6) and the second locale's appInfoLocalization (1) = 7; rerun 2 reads.
 - pricing: §16a rows 23-26 (4) and the reads of the schedule and availability a rerun needs to write nothing
-  (2) = 6; rerun 2 (the schedule with its manual price, the availability with its territories, each one read
-  with `include`).
-- build upload: 7: find the upload, reserve it, reserve its file, commit the file, read the upload until
-  COMPLETE, read the build until VALID, answer export compliance (§16a row 10). The app's id is known from
-  validate; the pipeline looks it up again in this step (one more). Rerun 2 (the upload, the build).
+  (2) = 6; rerun 4, not 2 as this table said before issue 17's second pass: the schedule, its manual prices
+  with their price points (the amount lives on the price point, which the schedule's read cannot include: its
+  `included` takes appPrices, apps and territories only), the availability, and its territory availabilities
+  (all 175 territories here; an include gives at most 50 of them, the relationship's own read 200 a page).
+- build upload: 6: find the upload, reserve it, reserve its file, commit the file, read the upload until
+  COMPLETE with its build included (Apple's processing is instant here, so that read also finds the build
+  VALID; slower processing adds the build's reads), answer export compliance (§16a row 10). The app's id is
+  known from validate in the same run. Rerun 1 (the upload with its build included: COMPLETE, VALID, the
+  export-compliance answer; this table said 2 before).
 - version: 4 (read the app's versions, create the version with the build, read its review detail, create the
   detail: §16a rows 3 and 11 and the create §16a assumes done); an update adds reading the localizations Apple
-  copied and one What's New write per locale (6). Rerun 1 (the versions with `include=build,appStoreReviewDetail`).
+  copied and one What's New write per locale (6). Rerun 1 (the versions with their build, review detail and,
+  for an update, localizations included).
 - version listing: §16a rows 8, 9, 12-22 (13), the second locale's version localization (1), and reading the
   new version's localizations (§16a row 3's include; the version is made in this run) = 15; rerun 2.
-- review submission: §16a rows 27-30 = 4; rerun 1 (the open submissions with `include=items`).
+- review submission: §16a rows 27-30 = 4; rerun 1 (the open submissions, each naming its version:
+  `include=appStoreVersionForReview`). The pipeline spends more: a rerun also reads the open submission's
+  items, and an update's submission step reads the version's localizations (its preflight,
+  ascflow/pipeline/review.py) though prepare-version read and wrote them in the same run.
 
 §16a's 30 calls for the listing are rows 1-30: here they fall into app listing, pricing, version, version
 listing, build upload (row 10) and review submission, with the example's second locale (2), the version create
@@ -85,8 +93,8 @@ MINIMUM: dict[str, dict[str, tuple[int, int]]] = {
         "ensure-signing": (5, 3),
         "invite-team": (3, 2),
         "apply-app-listing": (7, 2),
-        "apply-pricing": (6, 2),
-        "upload-build": (7, 2),
+        "apply-pricing": (6, 4),
+        "upload-build": (6, 1),
         "prepare-version": (4, 1),
         "apply-version-listing": (15, 2),
         "submit-for-review": (4, 1),
@@ -95,7 +103,7 @@ MINIMUM: dict[str, dict[str, tuple[int, int]]] = {
         "validate-credentials": (3, 3),
         "ensure-signing": (4, 3),
         "invite-team": (3, 2),
-        "upload-build": (7, 2),
+        "upload-build": (6, 1),
         "prepare-version": (6, 1),
         "submit-for-review": (4, 1),
     },

@@ -33,6 +33,9 @@ class StepRunner:
             for earlier in list(self.started):
                 if earlier in step.needs or not steps.step_named(earlier).background:
                     self.finish(earlier)
+            # What a step waits for beyond `needs` is decided from their results, finished by now.
+            for earlier in step.waits_for(self.results()):
+                self.finish(earlier)
             self.started[step.name] = self._submit(step, attempt=0)
         for name in list(self.started):
             self.finish(name)
@@ -68,6 +71,9 @@ class StepRunner:
             handed = answer.model_dump(exclude_none=True) if isinstance(answer, BuildArrived) else {}
             done = self._submit(step, attempt, resumed_with=handed).result()
         self.summary.steps[name] = done
+
+    def results(self) -> dict[str, Any]:
+        return {name: self.summary.result(name) for name in self.summary.steps}
 
     def _submit(
         self, step: steps.StepDef, attempt: int, resumed_with: dict[str, Any] | None = None

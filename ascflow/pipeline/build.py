@@ -13,9 +13,11 @@ from ascflow.connect import Platform
 from ascflow.connect.actions.apps import find_app
 from ascflow.connect.actions.builds import set_export_compliance, upload_build, wait_for_build_processing
 from ascflow.connect.actions.common import ActionFailed
+from ascflow.connect.build_models import Build
 from ascflow.connect.client import AppStoreConnect
 from ascflow.pipeline.build_wait import BuildHandedOver
 from ascflow.pipeline.context import StepContext
+from ascflow.pipeline.credentials import CredentialCheck
 from ascflow.pipeline.job import Job, ResourceRow, StepResult
 from ascflow.pipeline.request import OnboardingRequest
 from ascflow.signing.ipa_check import check_ipa
@@ -45,16 +47,20 @@ def prepare_build(ctx: StepContext, job: Job) -> BuildResult:
     path = handed.ipa if handed else request.build.path
     number = handed.build_number if handed else request.build.build_number
     poll = ctx.settings.poll_interval_seconds
+    checked = job.optional("validate-credentials", CredentialCheck)
     with ctx.apple(job.custody_id) as client:
-        app_id = find_app(client, request.bundle_id).id
+        # Validate found the app in this pass of the run; the step run on its own looks it up.
+        app_id = checked.app_id if checked and checked.app_id else find_app(client, request.bundle_id).id
         upload_id: str | None = None
         uploaded_now = False
         upload = "already at Apple"
+        read: Build | None = None  # the build as read with its upload, if it was
         if path is None:
-            build_id = _existing_build(client, app_id, request, number)
+            read = _existing_build(client, app_id, request, number)
+            build_id = read.id
         else:
             with _local_copy(ctx, path) as ipa:
-                check_build(ctx, request, ipa, number)
+                check_build(ctx, request, ipa, number, checked.team_id if checked else None)
                 uploaded = upload_build(
                     client,
                     app_id=app_id,
@@ -66,13 +72,18 @@ def prepare_build(ctx: StepContext, job: Job) -> BuildResult:
                     timeout=ctx.settings.build_wait_seconds,
                 )
             build_id, upload_id, uploaded_now = uploaded.build_id, uploaded.upload.id, uploaded.created
+            read = uploaded.build
             if uploaded.created:
                 upload = "uploaded"
             elif uploaded.sent_now:
                 upload = "upload resumed"
             ctx.record(Action.BUILD_UPLOADED, "success", apple_type="buildUploads", apple_id=upload_id)
         processed = wait_for_build_processing(
-            client, build_id, poll_interval=poll, timeout=ctx.settings.build_wait_seconds
+            client,
+            build_id,
+            poll_interval=poll,
+            timeout=ctx.settings.build_wait_seconds,
+            read=read,
         )
         set_export_compliance(
             client, build_id, uses_non_exempt_encryption=request.uses_non_exempt_encryption, read=processed
@@ -87,15 +98,19 @@ def prepare_build(ctx: StepContext, job: Job) -> BuildResult:
     )
 
 
-def check_build(ctx: StepContext, request: OnboardingRequest, ipa: Path, number: str) -> None:
+def check_build(
+    ctx: StepContext, request: OnboardingRequest, ipa: Path, number: str, team_id: str | None = None
+) -> None:
     """Before a byte is sent: the .ipa is this app, version and build, signed with an App Store profile of the
-    customer's team that has not expired (the team is the one of the profile Apple issued in ensure-signing)."""
-    kept = kept_profile(ctx.custody.store, ctx.tenant, request.bundle_id)
-    check_ipa(ipa, request.bundle_id, request.version, number, kept.team_id, datetime.now(UTC))
+    customer's team that has not expired. The team is the one Apple names in the certificate validate read in
+    this pass (`team_id`), or, for a team that had none, the one of the profile Apple issued in ensure-signing
+    (`upload_needs` makes this step wait for that step then)."""
+    team = team_id or kept_profile(ctx.custody.store, ctx.tenant, request.bundle_id).team_id
+    check_ipa(ipa, request.bundle_id, request.version, number, team, datetime.now(UTC))
     ctx.record(Action.BUILD_CHECKED, "success")
 
 
-def _existing_build(client: AppStoreConnect, app_id: str, request: OnboardingRequest, number: str) -> str:
+def _existing_build(client: AppStoreConnect, app_id: str, request: OnboardingRequest, number: str) -> Build:
     builds = client.builds.list(
         app_id=app_id, version=number, short_version=request.version, platform=Platform(request.platform)
     )
@@ -105,7 +120,7 @@ def _existing_build(client: AppStoreConnect, app_id: str, request: OnboardingReq
             f"No build {request.version} ({number}) of {request.bundle_id} is in App Store Connect.",
             next_step="Give the build file to upload, or the build number of a build already uploaded.",
         )
-    return exact[0].id
+    return exact[0]
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,11 +23,14 @@ class AppleCalls:
 
     by_method: Counter[str] = field(default_factory=Counter)
     rate_limit_remaining: int | None = None
+    # A step may send independent requests together (actions.common.at_once): each is counted once.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def observe(self, record: RequestRecord) -> None:
-        self.by_method[record.method] += 1
-        if record.rate_limit_remaining is not None:
-            self.rate_limit_remaining = record.rate_limit_remaining
+        with self._lock:
+            self.by_method[record.method] += 1
+            if record.rate_limit_remaining is not None:
+                self.rate_limit_remaining = record.rate_limit_remaining
 
     @property
     def total(self) -> int:

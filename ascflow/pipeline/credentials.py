@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Literal
+
+from cryptography.x509.oid import NameOID
+from pydantic import Field
 
 from ascflow.audit import Action
 from ascflow.connect import (
@@ -20,8 +24,10 @@ from ascflow.connect import (
     Session,
 )
 from ascflow.connect.actions.apps import find_app
-from ascflow.connect.actions.common import ActionFailed
+from ascflow.connect.actions.common import ActionFailed, both
+from ascflow.connect.models import Certificate
 from ascflow.connect.retry import RetryPolicy
+from ascflow.connect.signing import SigningMaterialError, certificate_from_content
 from ascflow.pipeline.context import StepContext
 from ascflow.pipeline.job import Job, StepResult, Wait
 from ascflow.pipeline.teardown import ReceiptSummary, destroy_credentials
@@ -29,6 +35,7 @@ from ascflow.pipeline.waiting import explain_access_wait
 
 Verdict = Literal["works", "invalid_key", "role_too_low", "agreements_missing", "not_active_yet"]
 PENDING: frozenset[Verdict] = frozenset({"not_active_yet", "agreements_missing"})
+TEAM_ID = re.compile(r"[A-Z0-9]{10}")
 
 WHAT_TO_DO: dict[Verdict, str] = {
     "works": "Nothing: the key works and has the Admin role.",
@@ -73,7 +80,12 @@ class AccessNotGranted(ActionFailed):
 class CredentialCheck(StepResult):
     verdict: Verdict
     apple_code: str | None = None
+    # Read by this check, passed to the later steps of the same run (validate runs on every pass of a run,
+    # so these are never older than the run's current pass).
     app_id: str | None = None
+    # Left out of what the result dumps (and so of the later steps' cache keys): it appears once the team has a
+    # certificate, which the first pass may make, and a step finished in that pass must not run again for it.
+    team_id: str | None = Field(default=None, exclude=True)
     attempts: int = 1
 
     def outcome(self) -> str:
@@ -88,12 +100,27 @@ class CredentialCheck(StepResult):
         return WHAT_TO_DO[self.verdict]
 
 
-def _probe(client: AppStoreConnect, bundle_id: str) -> str:
-    """One read per capability the pipeline needs (provisioning and agreements; Admin; the app); returns the
-    app's ID. A key that does not work yet fails the first read with 401, so no separate "any key" read."""
-    client.certificates.probe()
-    client.users.probe()
-    return find_app(client, bundle_id).id
+def _probe(client: AppStoreConnect, bundle_id: str) -> CredentialCheck:
+    """One read per capability the pipeline needs (provisioning and agreements; Admin; the app): the app's ID,
+    and the team's ID if it has a certificate. A key that does not work yet fails the first read with 401, so
+    no separate "any key" read; the other two go together once it has answered (a key waited for costs one)."""
+    certificate = client.certificates.probe()
+    _, app = both(client.users.probe, lambda: find_app(client, bundle_id))
+    return CredentialCheck(verdict="works", app_id=app.id, team_id=team_of(certificate))
+
+
+def team_of(certificate: Certificate | None) -> str | None:
+    """The team ID in an Apple certificate's subject (its organizational unit: Apple puts the team ID there on
+    every certificate it issues); None when there is none to read."""
+    if certificate is None:
+        return None
+    try:
+        subject = certificate_from_content(certificate.attributes.certificate_content).subject
+    except SigningMaterialError:
+        return None
+    units = subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+    value = units[0].value if units else None
+    return value if isinstance(value, str) and TEAM_ID.fullmatch(value) else None
 
 
 def check_credentials(
@@ -176,7 +203,7 @@ def classify(
     """The one way a key is judged: probe with the client `connect` opens, and map Apple's answer."""
     try:
         with connect() as client:
-            return CredentialCheck(verdict="works", app_id=_probe(client, bundle_id))
+            return _probe(client, bundle_id)
     except InvalidCredentialsInput:
         return CredentialCheck(verdict="invalid_key", apple_code=None)
     except NotAuthorized as error:

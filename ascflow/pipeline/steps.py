@@ -3,10 +3,10 @@
 Adding a step is one function `(ctx: StepContext, job: Job) -> StepResult | Wait` in `ascflow/pipeline/` and one
 line here; the flow gives every step its own Prefect task (named after it) with the Apple retry policy. Steps run
 in this order, each after the ones before it, except a `background` step, which runs beside the steps after it
-(the run waits for it before it ends, or when a later step `needs` it). A step reads the results of the steps it
-`needs` (`job.get(name, ResultType)`). A step that returns `Wait` suspends the run (holding no worker) and runs
-again once the run is resumed. Every step may run again (retry, resume, a new run): its Apple writes
-are find-or-create, so a rerun writes nothing twice.
+(the run waits for it before it ends, or when a later step `needs` it or names it in `also_waits_for`). A step reads
+the results of the steps it `needs` (`job.get(name, ResultType)`). A step that returns `Wait` suspends the run
+(holding no worker) and runs again once the run is resumed. Every step may run again (retry, resume, a new
+run): its Apple writes are find-or-create, so a rerun writes nothing twice.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from typing import Any
 
 from ascflow.audit import Action
 from ascflow.connect import AgreementsMissing
+from ascflow.connect.actions.common import one_call_at_a_time
 from ascflow.pipeline.build import prepare_build
 from ascflow.pipeline.build_wait import await_build
 from ascflow.pipeline.context import StepContext
-from ascflow.pipeline.credentials import access_wait, validate_credentials
+from ascflow.pipeline.credentials import CredentialCheck, access_wait, validate_credentials
 from ascflow.pipeline.job import Job, StepResult, Wait
 from ascflow.pipeline.listing import check_listing
 from ascflow.pipeline.listing_apply import apply_app_listing, apply_pricing, apply_version_listing
@@ -80,6 +81,21 @@ class StepDef:
     # A lock across runs and workers, by name, for steps that must not overlap between runs.
     exclusive: Callable[[OnboardingRequest], str] | None = None
     background: bool = False
+    # More steps to wait for (not given to the step), decided from the results of `needs`: for a step that can
+    # often start early. The step's input stays the same either way, so a later pass of the run still finds the
+    # step's kept result.
+    also_waits_for: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
+
+    def waits_for(self, results: Mapping[str, Any]) -> tuple[str, ...]:
+        """Every step that must have finished before this one starts, given the results of `needs`."""
+        return self.needs + (self.also_waits_for(results) if self.also_waits_for else ())
+
+
+def signing_unless_team_known(results: Mapping[str, Any]) -> tuple[str, ...]:
+    """The .ipa check needs the customer's team: validate read it from a certificate of the team, or (a team
+    with none yet) the profile ensure-signing makes names it, so the upload waits for that step."""
+    checked = results.get("validate-credentials")
+    return () if isinstance(checked, CredentialCheck) and checked.team_id else ("ensure-signing",)
 
 
 def waits_for_build(request: OnboardingRequest) -> bool:
@@ -94,7 +110,11 @@ STEPS: tuple[StepDef, ...] = (
     # Read afresh on every pass: an operator who fixed the file and retried the run gets the fixed listing.
     StepDef("check-listing", "check listing", check_listing, applies=has_listing, keeps_result=False),
     StepDef("validate-credentials", "validate credentials", validate_credentials, keeps_result=False),
-    StepDef("ensure-signing", "ensure signing", ensure_signing, exclusive=one_certificate_maker),
+    # Beside the upload, the version and the listing; the steps that need it (the build machines waiting for
+    # the identity, the submission, TestFlight) wait for it, and the upload does when it needs the team.
+    StepDef(
+        "ensure-signing", "ensure signing", ensure_signing, exclusive=one_certificate_maker, background=True
+    ),
     StepDef("invite-team", "invite team", invite_team, background=True),
     StepDef(
         "apply-app-listing",
@@ -116,16 +136,22 @@ STEPS: tuple[StepDef, ...] = (
         "await-build",
         "await build",
         await_build,
-        needs=("invite-team",),
+        needs=("ensure-signing", "invite-team"),
         applies=waits_for_build,
         keeps_result=False,
     ),
-    StepDef("upload-build", "upload build", prepare_build, needs=("await-build",)),
+    StepDef(
+        "upload-build",
+        "upload build",
+        prepare_build,
+        needs=("validate-credentials", "await-build"),
+        also_waits_for=signing_unless_team_known,
+    ),
     StepDef(
         "testflight-internal",
         "TestFlight internal testing",
         testflight_internal,
-        needs=("upload-build", "invite-team"),
+        needs=("upload-build", "invite-team", "ensure-signing"),
         applies=tests_internally,
     ),
     StepDef(
@@ -164,12 +190,13 @@ STEPS: tuple[StepDef, ...] = (
         needs=("check-listing", "prepare-version"),
         applies=has_listing,
     ),
-    # The background listing steps are needed here: the submission waits until they are done.
+    # The background steps are needed here: the submission waits until they are done (a run whose signing
+    # failed submits nothing).
     StepDef(
         "submit-for-review",
         "submit for review",
         submit_for_review,
-        needs=("upload-build", "prepare-version", "apply-app-listing", "apply-pricing"),
+        needs=("upload-build", "prepare-version", "apply-app-listing", "apply-pricing", "ensure-signing"),
         applies=submits,
     ),
     StepDef(
@@ -210,21 +237,24 @@ def run_in_process(
 ) -> tuple[dict[str, StepResult], Wait | None]:
     """The step list one step after another in this process, without Prefect (for benchmarks, tests and dry
     runs): every result by step name, and the wait that stopped it, if one did. `answers` stands for the
-    Resume forms filled in: what a waiting step is resumed with, by step name."""
+    Resume forms filled in: what a waiting step is resumed with, by step name. Independent Apple calls are made
+    one after another here (`one_call_at_a_time`); the flow makes them together."""
     results: dict[str, StepResult] = {}
-    for step in STEPS:
-        if step.name in skip or not step.applies(request):
-            continue
-        job = Job(
-            request=request,
-            custody_id=custody_id,
-            results={n: results[n] for n in step.needs if n in results},
-            resumed_with=(answers or {}).get(step.name, {}),
-        )
-        result = run_step(step, ctx, job)
-        if isinstance(result, Wait):
-            return results, result
-        results[step.name] = result
+    # The simple way, which the benchmarks compare the flow with: every Apple call after the one before.
+    with one_call_at_a_time():
+        for step in STEPS:
+            if step.name in skip or not step.applies(request):
+                continue
+            job = Job(
+                request=request,
+                custody_id=custody_id,
+                results={n: results[n] for n in step.needs if n in results},
+                resumed_with=(answers or {}).get(step.name, {}),
+            )
+            result = run_step(step, ctx, job)
+            if isinstance(result, Wait):
+                return results, result
+            results[step.name] = result
     return results, None
 
 

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from ascflow.audit import Action
 from ascflow.connect import Platform
+from ascflow.connect.actions.common import both
 from ascflow.connect.actions.release import (
     ensure_localizations,
     ensure_review_details,
@@ -42,11 +43,17 @@ def prepare_version(ctx: StepContext, job: Job) -> VersionResult:
     checked = job.optional("check-listing", ListingChecked)
     platform = Platform(request.platform)
     with ctx.apple(job.custody_id) as client:
-        # One read of the app's versions serves finding the editable one and telling a first release apart.
-        versions = client.versions.list_for_app(app_id=build.app_id, platform=platform)
+        # One read of the app's versions, with their builds, review details and (when this step writes What's
+        # New) localizations: it finds the editable one, tells a first release apart, and on a rerun proves
+        # everything this step writes is there.
+        read = client.versions.list_with_details(
+            app_id=build.app_id, platform=platform, localizations=checked is None
+        )
+        versions = read.versions
         version = ensure_version(
             client,
             listed=versions,
+            builds=read.builds,
             app_id=build.app_id,
             version_string=request.version,
             build_id=build.build_id,
@@ -61,15 +68,31 @@ def prepare_version(ctx: StepContext, job: Job) -> VersionResult:
         if any(change.startswith("renamed") for change in version.changes):
             ctx.record(Action.VERSION_RENAMED, "success", apple_type="appStoreVersions", apple_id=version_id)
         first = never_released(versions, version_id=version_id)
+        # What the read included is this version's unless the version was made (or found on reading back)
+        # after it: Apple copies an update's localizations and review detail from the last version on create.
+        listed = any(v.id == version_id for v in versions)
         changes = list(version.changes)
-        changed = 0
         if checked is None and request.whats_new and first:
             changes.append("What's New not sent: Apple refuses it on an app's first version")
-        elif checked is None:
-            localizations = ensure_localizations(client, version_id, request.whats_new)
-            changed = sum(1 for loc in localizations if loc.created or loc.updated)
+        writes_whats_new = checked is None and not first
         contact = review_details_of(checked.listing) if checked else _request_contact(job)
-        detail = ensure_review_details(client, version_id, contact)
+        # The localizations and the review detail are apart at Apple: both are made sure of at once.
+        localizations, detail = both(
+            lambda: (
+                ensure_localizations(
+                    client,
+                    version_id,
+                    request.whats_new,
+                    read.localizations.get(version_id) if listed else None,
+                )
+                if writes_whats_new
+                else []
+            ),
+            lambda: ensure_review_details(
+                client, version_id, contact, read.review_details.get(version_id) if listed else "unread"
+            ),
+        )
+        changed = sum(1 for loc in localizations if loc.created or loc.updated)
         ctx.record(Action.VERSION_PREPARED, "success", apple_type="appStoreVersions", apple_id=version_id)
     return VersionResult(
         version_id=version_id,

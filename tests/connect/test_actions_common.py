@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import pickle
+import threading
 
 import pytest
 
 from ascflow.connect.actions import ActionFailed, WaitTimedOut
-from ascflow.connect.actions.common import create_once, find_or_create, poll_until, update_once
+from ascflow.connect.actions.common import (
+    at_once,
+    both,
+    create_once,
+    find_or_create,
+    one_call_at_a_time,
+    poll_until,
+    update_once,
+)
 from ascflow.connect.errors import OutcomeUnknown
 
 
@@ -160,3 +169,42 @@ def test_create_once_writes_without_reading_first_and_reads_back_only_on_an_unkn
     dropped = FakeStore(drop_answers=1, apply_dropped=True)
     assert create_once(dropped.create, dropped.find) == "item1"
     assert dropped.writes == 1
+
+
+def test_at_once_makes_the_calls_together_and_answers_in_order():
+    # Each call waits until the other has started: made one after another they would time out.
+    started = threading.Barrier(2, timeout=5)
+
+    def call(answer: str) -> str:
+        started.wait()
+        return answer
+
+    assert at_once([lambda: call("first"), lambda: call("second")]) == ["first", "second"]
+
+
+def test_at_once_fails_with_the_first_failing_call_in_order():
+    second_failed = threading.Event()
+
+    def first() -> str:
+        # Fails after the second call has failed: the order of the calls decides, not the clock.
+        second_failed.wait(timeout=5)
+        raise ActionFailed("first", next_step="none")
+
+    def second() -> str:
+        second_failed.set()
+        raise ValueError("second")
+
+    with pytest.raises(ActionFailed, match="first"):
+        at_once([first, second])
+
+
+def test_one_call_at_a_time_makes_them_in_order_on_the_callers_thread():
+    seen: list[tuple[str, threading.Thread]] = []
+
+    def call(name: str) -> str:
+        seen.append((name, threading.current_thread()))
+        return name
+
+    with one_call_at_a_time():
+        assert both(lambda: call("a"), lambda: call("b")) == ("a", "b")
+    assert seen == [("a", threading.current_thread()), ("b", threading.current_thread())]

@@ -122,6 +122,9 @@ OPERATIONS: dict[str, Callable[[AppStoreConnect], object]] = {
     "build_uploads.get_file": lambda c: c.build_uploads.get_file("F1"),
     "build_uploads.commit_file": lambda c: c.build_uploads.commit_file("F1", CHECKSUMS),
     "versions.list_for_app": lambda c: c.versions.list_for_app(app_id="A1", platform=Platform.IOS),
+    "versions.list_with_details": lambda c: c.versions.list_with_details(
+        app_id="A1", platform=Platform.IOS, localizations=True
+    ),
     "versions.get": lambda c: c.versions.get("V1"),
     "versions.create": lambda c: c.versions.create(
         app_id="A1",

@@ -34,6 +34,8 @@ def test_validate_reads_three_times_and_an_update_spends_only_what_each_step_nee
     assert not [c for c in made if c.endswith(f"/appStoreVersions/{version_id}/relationships/build")]
     # One read of the app's versions serves the version and the first-release check.
     assert made.count(f"GET /v1/apps/{simulator.app_id}/appStoreVersions") == 1
+    # The app is looked up once, by validate: the upload takes its id from validate's result.
+    assert made.count("GET /v1/apps") == 1
     # The build read by the processing wait answers export compliance; the submit's answer is the submission.
     build_id = done["upload-build"].build_id  # type: ignore[attr-defined]
     assert made.count(f"PATCH /v1/builds/{build_id}") == 1
@@ -49,4 +51,17 @@ def test_validate_reads_three_times_and_an_update_spends_only_what_each_step_nee
     again = len(simulator.control.requests())
     _, wait = run_in_process(make_context(simulator), request, custody_id, skip=NOT_REVIEW | {"invite-team"})
     assert wait is None
-    assert [c for c in calls(simulator, again) if not c.startswith("GET ")] == []
+    rerun = calls(simulator, again)
+    assert [c for c in rerun if not c.startswith("GET ")] == []
+    # The rerun proves the upload with its processed build, and the version with its build, review detail and
+    # What's New, in one read each (the build, review detail and localizations are included).
+    assert rerun.count(f"GET /v1/apps/{simulator.app_id}/buildUploads") == 1
+    assert rerun.count(f"GET /v1/apps/{simulator.app_id}/appStoreVersions") == 1
+    assert not [
+        c
+        for c in rerun
+        if c.startswith(("GET /v1/buildUploads/", "GET /v1/builds/"))
+        or c.endswith(("/relationships/build", "/appStoreReviewDetail"))
+    ]
+    # What's New is read again only by the submission's preflight (ascflow/pipeline/review.py).
+    assert rerun.count(f"GET /v1/appStoreVersions/{version_id}/appStoreVersionLocalizations") == 1

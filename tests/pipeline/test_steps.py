@@ -9,6 +9,7 @@ from ascflow.connect.actions.common import ActionFailed
 from ascflow.pipeline import steps
 from ascflow.pipeline.build import BuildResult, prepare_build
 from ascflow.pipeline.context import StepContext
+from ascflow.pipeline.credentials import CredentialCheck, validate_credentials
 from ascflow.pipeline.job import Job, Step, Wait
 from ascflow.pipeline.request import BuildSource, OnboardingRequest
 from ascflow.pipeline.review import SubmissionNotReady, SubmissionResult, check_review
@@ -17,6 +18,7 @@ from ascflow.pipeline.steps import run_in_process
 from ascflow.pipeline.summary import RunSummary
 from ascflow.pipeline.teardown import destroy_credentials
 from ascflow.pipeline.version import VersionResult
+from ascflow.simulator.scenario import CertificateSpec
 from tests.fixtures.ipa import build_ipa
 from tests.pipeline.conftest import deposit, request_for
 
@@ -204,3 +206,45 @@ def test_an_ipa_that_is_not_this_release_is_refused_before_a_byte_is_sent(
     assert not [
         r for r in simulator.control.requests() if r.path.startswith(("/v1/buildUploads", "/_upload"))
     ]
+
+
+def test_the_upload_checks_the_ipa_against_the_team_validate_read_and_need_not_wait_for_signing(
+    start_simulator, simulator, make_context, tmp_path
+):
+    # A team with a certificate (an update's: its app is signed): validate reads the team from it.
+    signed = start_simulator(certificates=[CertificateSpec()])
+    ctx = make_context(signed)
+    custody_id = deposit(ctx, signed.admin_key)
+    request = request_for(
+        signed, build_ipa(tmp_path / "App.ipa", signed.bundle_id, "1.1", "7"), version="1.1"
+    )
+    checked = validate_credentials(ctx, Job(request=request, custody_id=custody_id))
+    assert isinstance(checked, CredentialCheck)
+    assert checked.team_id == "SIM0TEAM01"
+    upload = steps.step_named("upload-build")
+    assert "ensure-signing" not in upload.waits_for({"validate-credentials": checked})
+    # No profile is kept (ensure-signing has not run): the .ipa is checked against the team validate read.
+    known = {"validate-credentials": checked}
+    assert prepare_build(ctx, Job(request=request, custody_id=custody_id, results=known)).build_uploaded_now
+    other = request.model_copy(
+        update={
+            "build": BuildSource(
+                path=str(
+                    build_ipa(tmp_path / "Other.ipa", signed.bundle_id, "1.1", "8", team_id="OTHERTEAM1")
+                ),
+                build_number="8",
+            )
+        }
+    )
+    with pytest.raises(ActionFailed) as refused:
+        prepare_build(ctx, Job(request=other, custody_id=custody_id, results=known))
+    assert "OTHERTEAM1" in refused.value.what
+
+    # A team without any certificate yet: the upload waits for the profile ensure-signing makes.
+    fresh = make_context(simulator)
+    unsigned = validate_credentials(
+        fresh, Job(request=request, custody_id=deposit(fresh, simulator.admin_key))
+    )
+    assert isinstance(unsigned, CredentialCheck)
+    assert unsigned.team_id is None
+    assert "ensure-signing" in upload.waits_for({"validate-credentials": unsigned})

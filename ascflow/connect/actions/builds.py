@@ -38,6 +38,9 @@ class UploadedBuild:
     created: bool
     # The file's parts went up in this call: with `created` False, an earlier run's reservation was resumed.
     sent_now: bool = False
+    # The build as Apple sent it with the upload's last read (None: not included): the processing wait starts
+    # from it instead of reading it again.
+    build: Build | None = None
 
 
 def _describe(details: list[tuple[str | None, str | None]]) -> str:
@@ -60,11 +63,13 @@ def upload_build(
     if not ipa.is_file():
         raise ActionFailed(f"ipa: {ipa} is not a file", next_step="Give the path of the .ipa to upload.")
     size = ipa.stat().st_size
+    builds: dict[str, Build] = {}
 
     def find_upload() -> BuildUpload | None:
-        found = client.build_uploads.list_for_app(
+        found, included = client.build_uploads.list_for_app(
             app_id=app_id, short_version=short_version, version=version, platform=platform
         )
+        builds.update(included)
         matching = [
             u
             for u in found
@@ -88,21 +93,25 @@ def upload_build(
     sent_now = state.state is BuildUploadStateValue.AWAITING_UPLOAD
     if sent_now:
         _send_file(client, upload.id, ipa, size, new_upload=ensured.created)
-
-    finished = poll_until(
-        lambda: client.build_uploads.get(upload.id),
-        lambda u: u.attributes.state.state in (BuildUploadStateValue.COMPLETE, BuildUploadStateValue.FAILED),
-        what=f"build upload {upload.id} ({short_version} ({version})) to finish",
-        poll_interval=poll_interval,
-        timeout=timeout,
-        sleep=sleep,
-    )
+    done = (BuildUploadStateValue.COMPLETE, BuildUploadStateValue.FAILED)
+    if state.state is BuildUploadStateValue.COMPLETE:
+        # An earlier run's upload, read just now with its build: nothing left to wait for.
+        finished, build = upload, builds.get(upload.related_id("build") or "")
+    else:
+        finished, build = poll_until(
+            lambda: client.build_uploads.get(upload.id),
+            lambda read: read[0].attributes.state.state in done,
+            what=f"build upload {upload.id} ({short_version} ({version})) to finish",
+            poll_interval=poll_interval,
+            timeout=timeout,
+            sleep=sleep,
+        )
     if finished.attributes.state.state is BuildUploadStateValue.FAILED:
         raise _upload_failed(finished, version)
     build_id = finished.related_id("build") or _find_build_id(
         client, app_id, short_version, version, platform
     )
-    return UploadedBuild(finished, build_id, created=ensured.created, sent_now=sent_now)
+    return UploadedBuild(finished, build_id, created=ensured.created, sent_now=sent_now, build=build)
 
 
 def _send_file(client: AppStoreConnect, upload_id: str, ipa: Path, size: int, *, new_upload: bool) -> None:
@@ -176,9 +185,12 @@ def wait_for_build_processing(
     poll_interval: float = 60.0,
     timeout: float = 7200.0,
     sleep: Sleep = time.sleep,
+    read: Build | None = None,
 ) -> Build:
+    """`read` is the build as the caller just read it (with its upload): it stands for the first read."""
+    first = [read] if read is not None and read.id == build_id else []
     build = poll_until(
-        lambda: client.builds.get(build_id),
+        lambda: first.pop() if first else client.builds.get(build_id),
         lambda b: b.attributes.processing_state is not BuildProcessingState.PROCESSING,
         what=f"build {build_id} to finish processing",
         poll_interval=poll_interval,

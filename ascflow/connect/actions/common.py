@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar, copy_context
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ascflow.connect.errors import OutcomeUnknown
 from ascflow.errors import OperatorError
 
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
 
 Sleep = Callable[[float], None]
+
+# Set by the sequential way of running the steps (the simple way the benchmarks compare against).
+_ONE_AT_A_TIME: ContextVar[bool] = ContextVar("ascflow_one_call_at_a_time", default=False)
 
 
 class ActionFailed(OperatorError):
@@ -92,3 +100,35 @@ def update_once(write: Callable[[], object], applied: Callable[[], bool]) -> Non
     except OutcomeUnknown:
         if not applied():
             write()
+
+
+@contextmanager
+def one_call_at_a_time() -> Iterator[None]:
+    """Inside this block `at_once` makes its calls one after another, as a plain script would."""
+    token = _ONE_AT_A_TIME.set(True)
+    try:
+        yield
+    finally:
+        _ONE_AT_A_TIME.reset(token)
+
+
+def at_once(calls: Sequence[Callable[[], T]], *, at_most: int = 4) -> list[T]:
+    """Independent Apple requests sent together, at most `at_most` at a time (each on a thread; the session's
+    httpx client is thread-safe), their answers in order. It fails as the calls made one after another in that
+    order would: with the error of the first call that failed (the others' answers are dropped; a write among
+    them was made, and every write here is find-or-create, so a rerun finds it)."""
+    if _ONE_AT_A_TIME.get() or len(calls) < 2:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=min(at_most, len(calls)), thread_name_prefix="ascflow-apple") as pool:
+        futures = [pool.submit(copy_context().run, call) for call in calls]
+    for future in futures:
+        error = future.exception()
+        if error is not None:
+            raise error
+    return [future.result() for future in futures]
+
+
+def both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+    """`at_once` for two calls with answers of different types."""
+    answers: list[Any] = at_once([first, second])
+    return answers[0], answers[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Literal
 
 from ascflow.connect.actions.common import ActionFailed, Ensured, create_once, find_or_create, update_once
 from ascflow.connect.client import AppStoreConnect
@@ -77,11 +78,20 @@ def ensure_version(
     release_type: ReleaseType | None = None,
     rename: bool = True,
     listed: list[AppStoreVersion] | None = None,
+    builds: Mapping[str, str | None] | None = None,
 ) -> Ensured[AppStoreVersion]:
     """Reuse the platform's one editable version (renamed if needed) or create it with the build; attach the
     build and set how it is released after approval. `changes` says in words what changed on a version that
-    was there. `listed` is the app's versions on `platform` as the caller just read them (saves a read)."""
+    was there. `listed` is the app's versions on `platform` as the caller just read them (saves a read), and
+    `builds` their builds' ids as that read included them (saves reading each one's build)."""
     versions = client.versions.list_for_app(app_id=app_id, platform=platform) if listed is None else listed
+    read_with_builds = builds if builds is not None and listed is not None else {}
+
+    def build_of(version_id: str) -> str | None:
+        if version_id in read_with_builds:
+            return read_with_builds[version_id]
+        return client.versions.build_id(version_id)
+
     settled = next(
         (
             v
@@ -94,7 +104,7 @@ def ensure_version(
     if settled is not None:
         # A rerun after submitting (or after the review): nothing may change, but it must be our build.
         state = settled.attributes.app_version_state
-        if client.versions.build_id(settled.id) != build_id:
+        if build_of(settled.id) != build_id:
             raise VersionNotEditable(
                 f"Version {version_string} is already {state.value} with another build.",
                 next_step=(
@@ -156,7 +166,7 @@ def ensure_version(
             lambda: client.versions.get(version_id).attributes.release_type == release_type,
         )
         version = client.versions.get(version_id)
-    if not answered and client.versions.build_id(version_id) != build_id:
+    if not answered and build_of(version_id) != build_id:
         changes.append(f"attached build {build_id}")
         update_once(
             lambda: client.versions.attach_build(version_id, build_id),
@@ -166,10 +176,16 @@ def ensure_version(
 
 
 def ensure_localizations(
-    client: AppStoreConnect, version_id: str, whats_new: Mapping[str, str]
+    client: AppStoreConnect,
+    version_id: str,
+    whats_new: Mapping[str, str],
+    listed: list[AppStoreVersionLocalization] | None = None,
 ) -> list[Ensured[AppStoreVersionLocalization]]:
-    """Set `whatsNew` per locale: PATCH the localizations Apple copied over, create only missing locales."""
-    existing = {loc.attributes.locale: loc for loc in client.localizations.list_for_version(version_id)}
+    """Set `whatsNew` per locale: PATCH the localizations Apple copied over, create only missing locales.
+    `listed` is the version's localizations as the caller just read them (saves a read)."""
+    if listed is None:
+        listed = client.localizations.list_for_version(version_id)
+    existing = {loc.attributes.locale: loc for loc in listed}
     return [
         _ensure_locale(client, version_id, locale, text, existing.get(locale))
         for locale, text in whats_new.items()
@@ -219,12 +235,26 @@ def _matches(detail: AppStoreReviewDetail, contact: AppStoreReviewDetailAttribut
 
 
 def ensure_review_details(
-    client: AppStoreConnect, version_id: str, contact: AppStoreReviewDetailAttributes
+    client: AppStoreConnect,
+    version_id: str,
+    contact: AppStoreReviewDetailAttributes,
+    current: AppStoreReviewDetail | Literal["unread"] | None = "unread",
 ) -> Ensured[AppStoreReviewDetail]:
-    made = find_or_create(
-        lambda: client.review_details.for_version(version_id),
-        lambda: client.review_details.create(version_id=version_id, attributes=review_attributes(contact)),
-    )
+    """`current` is the version's review detail as the caller just read it (None: it has none), which saves
+    reading it here; after a create with an unknown outcome it is read back all the same."""
+
+    def find() -> AppStoreReviewDetail | None:
+        return client.review_details.for_version(version_id)
+
+    def create() -> AppStoreReviewDetail:
+        return client.review_details.create(version_id=version_id, attributes=review_attributes(contact))
+
+    if isinstance(current, str):  # "unread"
+        made = find_or_create(find, create)
+    elif current is None:
+        made = Ensured(create_once(create, find), created=True)
+    else:
+        made = Ensured(current, created=False)
     detail = made.resource
     if made.created or _matches(detail, contact):
         return made

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ascflow.connect.build_models import Build, BuildUpload, BuildUploadFile, Checksums
+from ascflow.connect.listing_models import parse_included
 from ascflow.connect.models import Platform, parse_many, parse_one
 from ascflow.connect.resources.base import ResourceGroup, linkage, request_document
 
@@ -29,18 +30,24 @@ class Builds(ResourceGroup):
 class BuildUploads(ResourceGroup):
     def list_for_app(
         self, *, app_id: str, short_version: str, version: str, platform: Platform
-    ) -> list[BuildUpload]:
+    ) -> tuple[list[BuildUpload], dict[str, Build]]:
+        """The uploads with their builds (included, by id): a rerun sees an upload and its processed build in
+        one read."""
         params = {
             "filter[cfBundleShortVersionString]": short_version,
             "filter[cfBundleVersion]": version,
             "filter[platform]": platform.value,
+            "include": "build",
         }
-        return parse_many(BuildUpload, self._session.paginate(f"/v1/apps/{app_id}/buildUploads", params))
+        pages = list(self._session.paginate(f"/v1/apps/{app_id}/buildUploads", params))
+        return parse_many(BuildUpload, pages), {b.id: b for b in parse_included(Build, pages)}
 
-    def get(self, upload_id: str) -> BuildUpload:
-        """With the `build` linkage, which Apple fills in once the upload is COMPLETE."""
+    def get(self, upload_id: str) -> tuple[BuildUpload, Build | None]:
+        """With the `build` linkage, which Apple fills in once the upload is COMPLETE, and that build."""
         document = self._session.get(f"/v1/buildUploads/{upload_id}", {"include": "build"})
-        return parse_one(BuildUpload, document)
+        upload = parse_one(BuildUpload, document)
+        build_id = upload.related_id("build")
+        return upload, next((b for b in parse_included(Build, [document]) if b.id == build_id), None)
 
     def create(self, *, app_id: str, short_version: str, version: str, platform: Platform) -> BuildUpload:
         body = request_document(

@@ -9,9 +9,11 @@ from ascflow.connect.resources.base import ResourceGroup, comma_list, request_do
 
 
 class Certificates(ResourceGroup):
-    def probe(self) -> None:
-        """Does the key reach /v1/certificates (provisioning rights and agreements)? See ResourceGroup._probe."""
-        self._probe("/v1/certificates")
+    def probe(self) -> Certificate | None:
+        """Does the key reach /v1/certificates (provisioning rights and agreements)? See ResourceGroup._probe.
+        Returns the one certificate the probe read, if the team has any (its subject names the team)."""
+        found = parse_many(Certificate, [self._session.get("/v1/certificates", {"limit": 1})])
+        return found[0] if found else None
 
     def list(self, *, certificate_types: Sequence[CertificateType]) -> list[Certificate]:
         params = {"filter[certificateType]": comma_list(t.value for t in certificate_types)}

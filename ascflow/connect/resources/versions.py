@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Literal
 
 from ascflow.connect.errors import NotFound
+from ascflow.connect.listing_models import parse_included
 from ascflow.connect.models import (
     AppStoreReviewDetail,
     AppStoreVersion,
@@ -15,10 +17,21 @@ from ascflow.connect.models import (
     parse_one,
     parse_optional,
 )
-from ascflow.connect.resources.base import ResourceGroup, linkage, request_document
+from ascflow.connect.resources.base import ResourceGroup, comma_list, linkage, request_document
 
 # SCHEDULED needs a date ascflow does not ask for; the pipeline offers the other two.
 ReleaseType = Literal["MANUAL", "AFTER_APPROVAL"]
+
+
+@dataclass(frozen=True)
+class AppVersions:
+    """The app's versions as one read saw them, with what it included, by version id: each version's build
+    (its id; None for none), review detail (None for none) and, when asked for, its localizations."""
+
+    versions: list[AppStoreVersion]
+    builds: dict[str, str | None]
+    review_details: dict[str, AppStoreReviewDetail | None]
+    localizations: dict[str, list[AppStoreVersionLocalization]]
 
 
 class AppStoreVersions(ResourceGroup):
@@ -26,6 +39,34 @@ class AppStoreVersions(ResourceGroup):
         params = {"filter[platform]": platform.value}
         return parse_many(
             AppStoreVersion, self._session.paginate(f"/v1/apps/{app_id}/appStoreVersions", params)
+        )
+
+    def list_with_details(self, *, app_id: str, platform: Platform, localizations: bool) -> AppVersions:
+        """`list_for_app` with each version's build, review detail and (optionally) localizations included: a
+        rerun proves the version ready in this one read. A version has at most one localization per App Store
+        locale (under 40), within the 50 Apple includes."""
+        include = [
+            "build",
+            "appStoreReviewDetail",
+            *(["appStoreVersionLocalizations"] if localizations else []),
+        ]
+        params = {"filter[platform]": platform.value, "include": comma_list(include)}
+        if localizations:
+            params["limit[appStoreVersionLocalizations]"] = "50"
+        pages = list(self._session.paginate(f"/v1/apps/{app_id}/appStoreVersions", params))
+        versions = parse_many(AppStoreVersion, pages)
+        details = {d.id: d for d in parse_included(AppStoreReviewDetail, pages)}
+        texts = {t.id: t for t in parse_included(AppStoreVersionLocalization, pages)}
+        return AppVersions(
+            versions=versions,
+            builds={v.id: v.related_id("build") for v in versions},
+            review_details={v.id: details.get(v.related_id("appStoreReviewDetail") or "") for v in versions},
+            localizations={
+                v.id: [texts[i] for i in v.related_ids("appStoreVersionLocalizations") if i in texts]
+                for v in versions
+            }
+            if localizations
+            else {},
         )
 
     def get(self, version_id: str) -> AppStoreVersion:
