@@ -187,7 +187,12 @@ def after_release(
     return keep_credentials(
         ctx,
         custody_id,
-        why=f"the phased rollout is {result.phased_state} and may still be paused, resumed or completed.",
+        why=(
+            "the phased rollout starts once Apple has the version live, and may then be paused, resumed or "
+            "completed."
+            if result.phased_state == PhasedReleaseState.INACTIVE.value
+            else f"the phased rollout is {result.phased_state} and may still be paused, resumed or completed."
+        ),
         command=release_command(tenant, bundle_id, version, custody_id, "complete"),
         destroyed_when="releases the version to everyone now, then destroys the key; --action pause or resume "
         "keep it. Apple completes the rollout by itself after 7 days",

@@ -87,11 +87,12 @@ def kept_markdown(kept: KeptKey) -> list[str]:
         f"Kept in custody on purpose: key `{kept.key_id}`, custody `{kept.custody_id}`, until "
         f"{kept.expires_at:%Y-%m-%d %H:%M} UTC (its expiry), because {kept.why}",
         "",
-        f"**Next step:** `{kept.command}` ({kept.destroyed_when})",
+        f"**Next step:** `{kept.command}` ({kept.destroyed_when}). From the Prefect UI: Deployments > "
+        "release-app > Run, with the same values.",
         "",
-        "Unused by then, the key is destroyed at its expiry by the credential-cleanup deployment "
-        "(destroy-credentials destroys it now); after that the command needs a new key: deposit it "
-        "(ascflow custody deposit ...) and give its custody ID instead.",
+        "After its expiry the key is never opened again and the hourly credential-cleanup deployment destroys it "
+        "(destroy-credentials destroys it now); the command then needs a new key: deposit it (ascflow custody "
+        "deposit ...) and give its custody ID instead.",
     ]
 
 
