@@ -34,8 +34,16 @@ KEK_FILE = "custody-kek.bin"
 
 def _aws_client(settings: Settings, service: str) -> object:
     import boto3  # the `aws` extra: only the S3 and KMS backends need it
+    from botocore.config import Config
 
-    return boto3.client(service, endpoint_url=settings.aws_endpoint_url, region_name=settings.aws_region)
+    from ascflow.custody.sweep import WORKERS
+
+    return boto3.client(
+        service,
+        endpoint_url=settings.aws_endpoint_url,
+        region_name=settings.aws_region,
+        config=Config(max_pool_connections=WORKERS),  # one connection per sweep thread
+    )
 
 
 def open_custody(settings: Settings, *, audit: AuditLog) -> Custody:

@@ -72,13 +72,14 @@ def _rows(record: AuditRecord) -> list[tuple[str, str, str, int, str, str]]:
 class TrailIndex:
     def __init__(self, path: Path, audit: AuditLog) -> None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.touch(mode=0o600)  # before SQLite opens it: its WAL files take the database file's mode
+        path.chmod(0o600)
         self.path = path
         self.audit = audit
         self._local = threading.local()
         with self.connect() as db:
             db.execute("PRAGMA journal_mode = WAL")
             db.executescript(_SCHEMA)
-        path.chmod(0o600)
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -117,7 +118,7 @@ class TrailIndex:
         """Take in the events appended since the last call; how many. Rebuilds when the log was replaced."""
         try:
             if next(iter(self.audit.events_after(self._cursor())), None) is None:
-                return 0  # the common case: one small read of the log's tail, no write lock on the store
+                return 0  # the common case: one small read of the log's tail, no write lock
         except CursorLost:
             pass  # rebuilt below, under the lock
         with self.connect() as db:
@@ -129,6 +130,7 @@ class TrailIndex:
                     # The log does not chain to where we stopped (replaced, or restored from a backup): it is
                     # the record, so start over from its first event. A second refusal means it is damaged.
                     db.execute("DELETE FROM trail_firsts")
+                    db.execute("DELETE FROM trail_cursor")
                     taken = self._take(db, self.audit.events_after(LogCursor()))
                 db.execute("COMMIT")
             except BaseException:

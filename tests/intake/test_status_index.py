@@ -213,6 +213,8 @@ def test_the_index_is_rebuilt_from_the_log(trail: Trail, tmp_path: Path) -> None
     # index starts over from the log rather than keep what the old one said.
     audit_dir = tmp_path / "audit"
     shutil.rmtree(audit_dir)
+    assert trail.index.catch_up() == 0
+    assert trail.rows() == []  # an empty log: nothing to show, and the index starts over with it
     replaced = trail.onboarding("replaced")
     replaced = trail.store.set_run(replaced.id, str(uuid.uuid4()))
     trail.audit.append_many(pipeline_events(replaced, replaced.flow_run_id or "", 3))
