@@ -282,10 +282,13 @@ async def _small_form_field(request: Request, name: str) -> str:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
         return ""
     body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > _MOST_SMALL_FORM_BYTES:
-            return ""
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > _MOST_SMALL_FORM_BYTES:
+                return ""
+    except ClientDisconnect:
+        return ""  # nobody is left to read the answer; the empty token refuses it
     try:
         values = parse_qs(body.decode("ascii", errors="replace"), max_num_fields=4)
     except ValueError:  # more fields than the page's form has
