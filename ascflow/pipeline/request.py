@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ascflow.connect import UserRole
 from ascflow.connect.actions.team import Invitee as AppleInvitee
 from ascflow.connect.models import AppStoreReviewDetailAttributes
-from ascflow.contracts import CUSTODY_ID_PATTERN
+from ascflow.contracts import CUSTODY_ID_PATTERN, app_lock
 from ascflow.listing import ListingSource
 from ascflow.listing.model import DemoAccount
 
@@ -312,4 +312,4 @@ class OnboardingRequest(BaseModel):
     @property
     def concurrency_key(self) -> str:
         """Two runs for the same tenant and app must never work at Apple at once."""
-        return f"ascflow-onboard-{self.tenant}-{self.bundle_id.lower().replace('.', '-')}"[:120]
+        return app_lock(self.tenant, self.bundle_id)
