@@ -217,7 +217,7 @@ def test_a_lost_answer_to_a_phased_release_write_is_read_back(
 @pytest.mark.parametrize(
     ("version", "submission", "decision", "next_step"),
     [
-        ("PENDING_DEVELOPER_RELEASE", "COMPLETE", ReviewDecision.APPROVED, "release the version"),
+        ("PENDING_DEVELOPER_RELEASE", "COMPLETE", ReviewDecision.APPROVED, "ascflow runs release --tenant"),
         ("READY_FOR_DISTRIBUTION", "COMPLETE", ReviewDecision.APPROVED, "on the App Store"),
         ("REJECTED", "UNRESOLVED_ISSUES", ReviewDecision.REJECTED, "resubmit"),
         ("WAITING_FOR_REVIEW", "WAITING_FOR_REVIEW", ReviewDecision.IN_REVIEW, "still reviewing"),
