@@ -12,7 +12,7 @@ import contextlib
 from pathlib import Path
 from typing import Protocol
 
-from ascflow.custody.files import ensure_private_dir, fsync_dir, replace_file, shred, write_new_file
+from ascflow.custody.files import ensure_private_dir, replace_file, shred, write_new_file
 
 FOLDERS = ("records", "pending", "receipts", "profiles")
 
@@ -81,6 +81,6 @@ class LocalStore:
         shred(self._path(name))
 
     def discard(self, name: str) -> None:
+        # Not fsynced: an intent that comes back after a crash is finished again, to the receipt already stored.
         with contextlib.suppress(FileNotFoundError):
             self._path(name).unlink()
-            fsync_dir(self._path(name).parent)
