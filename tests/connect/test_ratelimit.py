@@ -108,8 +108,9 @@ def test_requests_are_spaced_out_over_http_when_the_remainder_is_low(customer_ke
         gaps = [b.at - a.at for a, b in zip(apple.requests, apple.requests[1:], strict=False)]
     assert len(gaps) == 4
     # Every answer reports 4 left, so each next request starts window/4 after the previous one started
-    # (measured where the server reads the request, hence the tolerance).
-    assert all(0.22 <= gap < 1.0 for gap in gaps), gaps
+    # (measured where the server reads the request, hence the tolerance; the upper bound only catches a wait
+    # far over the 0.5 s cap, leaving room for a loaded machine).
+    assert all(0.22 <= gap < 3.0 for gap in gaps), gaps
 
 
 def test_requests_are_not_delayed_when_the_budget_is_healthy(customer_key) -> None:
