@@ -272,7 +272,7 @@ def _customer_routes(app: FastAPI, intake: Intake) -> None:
 
 
 # The phases whose wait the access poller checks with Apple: the status page offers "Check now" in them.
-CHECKABLE_PHASES = frozenset({"waiting_for_apple", "in_review"})
+CHECKABLE_PHASES = frozenset({"waiting_for_apple", "in_beta_review", "in_review"})
 # A "Check now" form holds one token (~200 bytes); anything much larger is not from the page.
 _MOST_SMALL_FORM_BYTES = 2048
 

@@ -43,7 +43,18 @@ STEP_LABELS: dict[Action, str] = {
     Action.RUN_FINISHED: "Onboarding finished",
 }
 
-Phase = Literal["awaiting_key", "starting", "working", "waiting_for_apple", "in_review", "done", "stopped"]
+Phase = Literal[
+    "awaiting_key",
+    "starting",
+    "working",
+    "waiting_for_apple",
+    "waiting_for_build",
+    "waiting_for_app_privacy",
+    "in_beta_review",
+    "in_review",
+    "done",
+    "stopped",
+]
 PHASES: dict[Phase, tuple[str, str | None, str]] = {
     # phase: (headline, waiting on, what happens next)
     "awaiting_key": (
@@ -63,6 +74,23 @@ PHASES: dict[Phase, tuple[str, str | None, str]] = {
         "Apple may still be approving API access for your team, or your team's agreements need to be "
         "accepted by the Account Holder in App Store Connect. We continue as soon as Apple accepts the key.",
     ),
+    "waiting_for_build": (
+        "Waiting for the app's build",
+        "us",
+        "Signing is ready and your team is invited; we continue as soon as the app's build reaches us or Apple. "
+        "Nothing is needed from you.",
+    ),
+    "waiting_for_app_privacy": (
+        "Waiting for the App Privacy answers",
+        "us",
+        "Apple needs the app's App Privacy answers published in App Store Connect before it takes the app for "
+        "review; our team member publishes them and we continue then. We contact you if we need your answers.",
+    ),
+    "in_beta_review": (
+        "In TestFlight review at Apple",
+        "Apple",
+        "Apple is reviewing the build for external TestFlight testing; we continue when it decides.",
+    ),
     "in_review": (
         "In review at Apple",
         "Apple",
@@ -79,9 +107,13 @@ PHASES: dict[Phase, tuple[str, str | None, str]] = {
         "Something needs our attention; our team has been told and will contact you.",
     ),
 }
+# Every kind of wait (`ascflow.pipeline.waiting.WaitKind`) has its phase: a test checks none is missing.
 WAIT_PHASES: dict[str, Phase] = {
     "credentials": "awaiting_key",
     "access": "waiting_for_apple",
+    "build": "waiting_for_build",
+    "app-privacy": "waiting_for_app_privacy",
+    "beta-review": "in_beta_review",
     "review": "in_review",
 }
 
