@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from ascflow import contracts
 from ascflow.connect.actions.common import ActionFailed
+from ascflow.pipeline.job import Job, Wait
 from ascflow.pipeline.release_app import (
     KeyGone,
     KeyNotHeld,
@@ -23,7 +24,7 @@ from ascflow.pipeline.release_app import (
     release_command,
 )
 from ascflow.pipeline.review import ReviewRejected
-from ascflow.pipeline.steps import run_in_process
+from ascflow.pipeline.steps import run_in_process, run_step, step_named
 from ascflow.pipeline.teardown import destroy_credentials
 from ascflow.simulator.scenario import Delays
 from tests.fixtures.ipa import build_ipa
@@ -55,14 +56,19 @@ def ipa(tmp_path, simulator):
     return build_ipa(tmp_path / "App.ipa", simulator.bundle_id, "1.0", "7")
 
 
-def until_the_review_ends(make_context, simulator, request, custody_id):
-    """Runs the step list again (as the poller's resume does) until await-review stops waiting. The review takes
-    four seconds; each pass runs the whole list, which takes seconds on a busy machine."""
+def until_the_review_ends(make_context, simulator, request, custody_id, done):
+    """Runs await-review again with the results the run already has, as a resumed flow run does (its earlier
+    steps' results are cached for the run), until it stops waiting. Rerunning the whole list would be a retry:
+    its submit step submits a rejected version again, which is the resubmission, not the resume."""
+    step = step_named("await-review")
     deadline = time.monotonic() + 60
     while True:
-        done, wait = run_in_process(make_context(simulator), request, custody_id)
-        if wait is None or wait.kind != "review":
-            return done, wait
+        job = Job(
+            request=request, custody_id=custody_id, results={n: done[n] for n in step.needs if n in done}
+        )
+        result = run_step(step, make_context(simulator), job)
+        if not isinstance(result, Wait):
+            return {**done, step.name: result}, None
         states = [
             (kind, r["attributes"].get("state") or r["attributes"].get("appVersionState"))
             for kind in ("reviewSubmissions", "appStoreVersions")
@@ -86,7 +92,7 @@ def test_a_rejected_review_ends_with_the_state_and_a_resubmission_reuses_the_ver
     submission_id = done["submit-for-review"].submission_id  # type: ignore[attr-defined]
 
     with pytest.raises(ReviewRejected) as rejected:
-        until_the_review_ends(make_context, simulator, request, custody_id)
+        until_the_review_ends(make_context, simulator, request, custody_id, done)
     assert "version REJECTED" in rejected.value.what
     assert "submission UNRESOLVED_ISSUES" in rejected.value.what
     assert "the version is reused and submitted again" in rejected.value.next_step
@@ -101,7 +107,7 @@ def test_a_rejected_review_ends_with_the_state_and_a_resubmission_reuses_the_ver
     assert done["prepare-version"].version_id == version_id  # type: ignore[attr-defined]
     assert done["submit-for-review"].submission_id == submission_id  # type: ignore[attr-defined]
     assert len(of_type(simulator, "appStoreVersions")) == versions_before
-    done, wait = until_the_review_ends(make_context, simulator, request, custody_id)
+    done, wait = until_the_review_ends(make_context, simulator, request, custody_id, done)
     assert wait is None
     review = done["await-review"]
     assert review.decision == "approved"
@@ -119,7 +125,7 @@ def test_a_phased_release_is_set_up_with_the_submission_and_starts_when_the_vers
     assert wait is not None
     assert done["phased-release"].outcome() == "phased release INACTIVE"
     assert done["phased-release"].resources()[0].this_run == "created"
-    done, wait = until_the_review_ends(make_context, simulator, request, custody_id)
+    done, wait = until_the_review_ends(make_context, simulator, request, custody_id, done)
     assert wait is None
     assert done["await-review"].version_state == "READY_FOR_DISTRIBUTION"
     (phased,) = of_type(simulator, "appStoreVersionPhasedReleases")
@@ -182,12 +188,12 @@ def test_a_manual_release_is_released_once_by_release_app(simulator, make_contex
     def release():
         return control_release(make_context(simulator), custody_id, simulator.bundle_id, "1.0", "release")
 
-    _, wait = run_in_process(ctx, request, custody_id)
+    done, wait = run_in_process(ctx, request, custody_id)
     assert wait is not None
     with pytest.raises(ActionFailed, match=r"WAITING_FOR_REVIEW|IN_REVIEW") as too_early:
         release()
     assert "Wait until App Review approves" in too_early.value.next_step
-    done, wait = until_the_review_ends(make_context, simulator, request, custody_id)
+    done, wait = until_the_review_ends(make_context, simulator, request, custody_id, done)
     assert wait is None
     assert done["await-review"].version_state == "PENDING_DEVELOPER_RELEASE"
 
@@ -220,8 +226,8 @@ def test_release_app_releases_a_phased_manual_version_and_controls_its_rollout_k
     ctx = make_context(simulator)
     custody_id = deposit(ctx, simulator.admin_key)
     request = request_for(simulator, ipa, release_type="MANUAL", phased_release=True)
-    run_in_process(ctx, request, custody_id)
-    done, wait = until_the_review_ends(make_context, simulator, request, custody_id)
+    done, _ = run_in_process(ctx, request, custody_id)
+    done, wait = until_the_review_ends(make_context, simulator, request, custody_id, done)
     assert wait is None
     command = release_command(TENANT, simulator.bundle_id, "1.0", custody_id)
     assert command in done["await-review"].next_step
