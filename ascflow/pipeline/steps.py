@@ -115,7 +115,9 @@ STEPS: tuple[StepDef, ...] = (
     StepDef(
         "ensure-signing", "ensure signing", ensure_signing, exclusive=one_certificate_maker, background=True
     ),
-    StepDef("invite-team", "invite team", invite_team, background=True),
+    # An invitation e-mails a person: it goes out only once nothing left can stop the run (signing stops at
+    # Apple's certificate limit), so it waits for signing, beside the upload.
+    StepDef("invite-team", "invite team", invite_team, needs=("ensure-signing",), background=True),
     StepDef(
         "apply-app-listing",
         "apply app listing",

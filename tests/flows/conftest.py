@@ -1,4 +1,4 @@
-"""One Prefect stack for the whole flow suite: it costs ~15 s to start, so every test shares it.
+"""One Prefect stack for the whole flow suite (the package): it costs ~15 s to start, so every test shares it.
 
 The stack is a simulated App Store Connect (one team; one app per test, each with a released 1.0), a real
 `prefect server start` with every deployment served by `python -m deployments.serve` (LocalPrefect), and one
@@ -82,7 +82,7 @@ def flow_env(root: Path, asc_base_url: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def flow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowStack]:
     root = tmp_path_factory.mktemp("flows")
     issuer_id = str(uuid.uuid4())
@@ -101,7 +101,7 @@ def flow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowStack]:
             )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e(flow_stack: FlowStack) -> FinishedRun:
     """The full run: a key Apple accepts only later, a start through the API (twice, one idempotency key),
     the wait (suspended), the access poller's resume once Apple accepts the key, and the rest to the end."""

@@ -192,7 +192,8 @@ def browser_session() -> Iterator[Callable[[str], Browser]]:
         client.close()
 
 
-# The stack for tests that run flows: one per session, because starting Prefect costs seconds.
+# The stack for tests that run flows: one for the package (stopped once its last test ran: an idle Prefect server
+# costs a fifth of a core), because starting Prefect costs seconds.
 
 
 @dataclass
@@ -210,7 +211,7 @@ class Stack:
         return key
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("intake-stack")
     admin = make_customer_key()

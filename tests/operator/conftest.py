@@ -1,7 +1,8 @@
-"""One stack for the operator's commands, for the whole session: the simulator started from the scenario
-`ascflow simulator --demo-team` wrote, a real Prefect server serving the flows, and the `ascflow` commands run
-with the stack's PREFECT_API_URL and ASCFLOW_* settings (in this process through typer's CliRunner: a
-subprocess per command costs seconds of imports; tests/operator/test_request_and_demo_team.py runs the binary)."""
+"""One stack for the operator's commands, for the package (stopped after its last test): the simulator started
+from the scenario `ascflow simulator --demo-team` wrote, a real Prefect server serving the flows, and the
+`ascflow` commands run with the stack's PREFECT_API_URL and ASCFLOW_* settings (in this process through typer's
+CliRunner: a subprocess per command costs seconds of imports; tests/operator/test_request_and_demo_team.py runs
+the binary)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def printed(output: str, label: str) -> str:
     return next(line.split(":", 1)[1].strip() for line in output.splitlines() if line.startswith(f"{label}:"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def operator_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorStack]:
     root = tmp_path_factory.mktemp("operator")
     team = write_demo_team(root / "team")
