@@ -198,11 +198,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     # has it, since the disk's latency is not what this counts.
     memory = "/dev/shm" if Path("/dev/shm").is_dir() else None
     with tempfile.TemporaryDirectory(dir=memory) as folder, SimulatorServer(scenario) as apple:
-        # Each check opens a session, and httpx loads the whole CA bundle for it (0.12 s of CPU): the loopback
-        # simulator speaks plain HTTP, so an empty CA directory (read only at a TLS handshake) keeps the
-        # benchmark fast without changing a call it counts.
-        os.environ.pop("SSL_CERT_FILE", None)
-        os.environ["SSL_CERT_DIR"] = folder
         settings = Settings(data_dir=Path(folder) / "data", asc_base_url=apple.base_url, _env_file=None)
         bench = Bench(apple, settings, key.issuer_id)
         outcomes = [

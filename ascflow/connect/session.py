@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from types import TracebackType
 from typing import Any
 
@@ -60,6 +62,13 @@ class RequestRecord:
     error: str | None = None  # the transport error's class name when there was no HTTP answer
 
 
+@cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context per process, made as httpx makes its default (certifi, or SSL_CERT_FILE/SSL_CERT_DIR):
+    loading the CA bundle costs ~50 ms of CPU, and a run opens a session for each step. It holds no secret."""
+    return httpx.create_ssl_context()
+
+
 class Session:
     """App Store Connect over one `httpx.Client`. Thread-safe; close it (or use `with`) when done."""
 
@@ -85,6 +94,7 @@ class Session:
             base_url=base_url,
             timeout=timeout or DEFAULT_TIMEOUT,
             transport=transport,
+            verify=tls_context(),
             follow_redirects=False,  # a redirect must never carry the bearer token elsewhere
             headers={"Accept": "application/json", "User-Agent": "ascflow"},
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import ssl
 import threading
 import time
 
@@ -22,7 +23,7 @@ from ascflow.connect.errors import (
 from ascflow.connect.keys import ApiKey
 from ascflow.connect.ratelimit import HourlyBudget
 from ascflow.connect.retry import RetryPolicy
-from ascflow.connect.session import RequestRecord, Session
+from ascflow.connect.session import RequestRecord, Session, tls_context
 from tests.connect.scripted_apple import Drop, Reply, Reset, ScriptedApple
 from tests.fixtures.keys import make_customer_key
 
@@ -106,6 +107,18 @@ def test_one_connection_pool_serves_many_requests(server: ScriptedApple, session
     # Keep-alive through the session's single client: five requests, one TCP connection.
     assert len({r.peer for r in server.requests}) == 1
     assert len(server.requests) == 5
+
+
+def test_sessions_share_one_tls_context_that_verifies_apple(api_key: ApiKey) -> None:
+    # Loading the CA bundle per session cost ~50 ms of CPU for each step of a run; sharing must not loosen it.
+    made = tls_context.cache_info().misses
+    for _ in range(3):
+        Session(api_key).close()
+    assert tls_context.cache_info().misses <= max(made, 1)
+    context = tls_context()
+    assert context.verify_mode is ssl.CERT_REQUIRED
+    assert context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] > 0
 
 
 @pytest.mark.parametrize(
