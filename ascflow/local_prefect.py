@@ -68,6 +68,9 @@ class LocalPrefect:
             "PREFECT_SERVER_SERVICES_SCHEDULER_MIN_RUNS": "1",
             "PREFECT_SERVER_SERVICES_SCHEDULER_MIN_SCHEDULED_TIME": "0:00:10",
             "PREFECT_UI_ENABLED": "true",
+            # SQLite under a busy machine: wait for its lock rather than answer 503 (Prefect's defaults: 10 s, 5 s).
+            "PREFECT_SERVER_DATABASE_TIMEOUT": "60",
+            "PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT": "30",
         }
         self._processes: list[subprocess.Popen[bytes]] = []
 
